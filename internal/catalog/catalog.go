@@ -1,0 +1,160 @@
+// Package catalog declares every stream engage-etl loads, as data.
+//
+// A stream is one request shape (endpoint, method, body template, metric,
+// groupBy) plus how to window it and where its rows go. Report families are
+// declared one file each (agent.go, ...) and All lists them explicitly. The
+// parts of the Engage contract that are ASSUMED (paths, metric names, bodies)
+// live only here, and a user overrides them from the config file with
+// Override, without a rebuild.
+//
+// The catalog holds no loops over the network, no retries and no SQL: the
+// pipeline reads a Stream and does the work.
+package catalog
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind says how a stream's answer is decoded, transformed and loaded.
+type Kind string
+
+const (
+	// KindReport is a bucketed report: one metric, one groupBy, values per local day.
+	KindReport Kind = "report"
+	// KindAgentTimes is a detail array of agent online or logged-in ranges.
+	KindAgentTimes Kind = "agent_times"
+)
+
+// Unit of a report metric.
+type Unit string
+
+const (
+	Seconds     Unit = "seconds"
+	Count       Unit = "count"
+	MeanSeconds Unit = "mean_seconds"
+)
+
+// Aggregation says how values of a unit combine across days or groups.
+func (u Unit) Aggregation() string {
+	if u == MeanSeconds {
+		return "mean"
+	}
+	return "sum"
+}
+
+// Body templates. A JSON string that is exactly "$from" or "$to" becomes the
+// window's bound in epoch milliseconds, "$metric" and "$groupBy" the stream's
+// metric and groupBy; an object member whose value is "$groupBy" is dropped
+// when the stream has no groupBy.
+const (
+	ReportBody     = `{"metrics":[{"metricName":"$metric","groupBy":"$groupBy"}],"dateFilter":{"grouping":"CUSTOM","from":"$from","to":"$to"}}`
+	DateFilterBody = `{"grouping":"CUSTOM","from":"$from","to":"$to"}`
+)
+
+// Stream is one declared extraction.
+type Stream struct {
+	Name   string // unique, e.g. agent_online_time_by_agent
+	Kind   Kind
+	Method string
+	Path   string // below the API base URL
+	Body   string // request template, see ReportBody
+
+	// Report streams.
+	Report  string // report family, e.g. agent or session/metrics
+	Metric  string
+	GroupBy string // "" when the report is not grouped
+	Unit    Unit
+
+	// Agent time streams: "online" or "logged_in".
+	TimeKind string
+
+	WindowDays int           // local days per request
+	Lookback   time.Duration // re-read before the cursor on every sync
+	Group      string        // schedule group
+	Disabled   bool          // left out by Apply (config: enabled: false)
+}
+
+// Report declares a bucketed report family: every metric with every allowed
+// groupBy ("" for ungrouped) becomes a stream.
+type Report struct {
+	Name     string
+	Path     string
+	Metrics  []Metric
+	GroupBys []string
+}
+
+// Metric is a report metric and its unit.
+type Metric struct {
+	Name string
+	Unit Unit
+}
+
+// Defaults shared by the families.
+const (
+	reportWindowDays = 7
+	reportLookback   = 48 * time.Hour
+	timesWindowDays  = 7
+	timesLookback    = 24 * time.Hour
+)
+
+// Streams expands the report into one stream per metric and groupBy.
+func (r Report) Streams() []Stream {
+	var out []Stream
+	for _, m := range r.Metrics {
+		for _, g := range r.GroupBys {
+			name := strings.ReplaceAll(r.Name, "/", "_") + "_" + strings.ToLower(m.Name)
+			if g != "" {
+				name += "_by_" + strings.ToLower(g)
+			}
+			out = append(out, Stream{
+				Name: name, Kind: KindReport, Method: "POST", Path: r.Path, Body: ReportBody,
+				Report: r.Name, Metric: m.Name, GroupBy: g, Unit: m.Unit,
+				WindowDays: reportWindowDays, Lookback: reportLookback, Group: "reports",
+			})
+		}
+	}
+	return out
+}
+
+// All returns every declared stream, in a stable order.
+func All() []Stream {
+	var out []Stream
+	for _, family := range [][]Stream{
+		agentStreams(),
+	} {
+		out = append(out, family...)
+	}
+	return out
+}
+
+// Select returns the streams whose names match any of the patterns (path.Match
+// globs such as agent_*). No pattern selects all. A pattern matching nothing
+// is an error, so a typo is not a silent no-op.
+func Select(streams []Stream, patterns []string) ([]Stream, error) {
+	if len(patterns) == 0 {
+		return streams, nil
+	}
+	var out []Stream
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("stream pattern %q: %w", p, err)
+		}
+		matched := false
+		for _, s := range streams {
+			if ok, _ := path.Match(p, s.Name); ok {
+				matched = true
+				if !slices.ContainsFunc(out, func(o Stream) bool { return o.Name == s.Name }) {
+					out = append(out, s)
+				}
+			}
+		}
+		if !matched {
+			return nil, fmt.Errorf("no stream matches %q: run 'engage-etl streams' for the list", p)
+		}
+	}
+	return out, nil
+}

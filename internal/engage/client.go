@@ -1,0 +1,249 @@
+package engage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultBaseURL is the vendor cloud.
+const DefaultBaseURL = "https://api.chatvisor.com/rest/v1"
+
+// RetryPolicy bounds how often and how long a request is retried.
+type RetryPolicy struct {
+	MaxAttempts   int           // total attempts, including the first
+	BaseDelay     time.Duration // first backoff; doubles on every attempt
+	MaxDelay      time.Duration // cap of one backoff
+	MaxRetryAfter time.Duration // cap of a server-requested Retry-After
+}
+
+// DefaultRetryPolicy suits the Engage rate limits: five attempts over about 15s.
+var DefaultRetryPolicy = RetryPolicy{
+	MaxAttempts:   5,
+	BaseDelay:     500 * time.Millisecond,
+	MaxDelay:      10 * time.Second,
+	MaxRetryAfter: 2 * time.Minute,
+}
+
+// Attempt describes one HTTP exchange, for metrics.
+type Attempt struct {
+	Method   string
+	Path     string
+	Status   int // 0 when no answer arrived
+	Err      error
+	Duration time.Duration
+	Retry    bool // whether another attempt follows
+}
+
+// Client talks to one tenant of the Engage API. It is safe for concurrent use;
+// its pacing is shared by every caller.
+type Client struct {
+	base     *url.URL
+	token    string
+	http     *http.Client
+	limiter  *rate.Limiter
+	retry    RetryPolicy
+	log      *slog.Logger
+	observe  func(Attempt)
+	jitterFn func(time.Duration) time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithBaseURL sets the API root, e.g. https://api.chatvisor.com/rest/v1.
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q: want http(s)://host/rest/v1", redactURL(raw))
+		}
+		if u.User != nil {
+			return errors.New("base URL must not contain credentials: put the token in the token setting")
+		}
+		c.base = u
+		return nil
+	}
+}
+
+// WithHTTPClient replaces the default http.Client (timeouts, transports, tests).
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) error { c.http = h; return nil }
+}
+
+// WithRate paces requests to rps per second with bursts of burst; rps <= 0
+// disables pacing.
+func WithRate(rps float64, burst int) Option {
+	return func(c *Client) error {
+		if rps <= 0 {
+			c.limiter = rate.NewLimiter(rate.Inf, 1)
+			return nil
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(rps), max(burst, 1))
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxAttempts < 1 {
+			return errors.New("retry: max attempts must be at least 1")
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithLogger sets the logger for retries.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error { c.log = l; return nil }
+}
+
+// WithObserver calls fn after every HTTP exchange (for metrics).
+func WithObserver(fn func(Attempt)) Option {
+	return func(c *Client) error { c.observe = fn; return nil }
+}
+
+// New returns a client that authenticates with token.
+func New(token string, opts ...Option) (*Client, error) {
+	c := &Client{
+		token:   token,
+		http:    &http.Client{Timeout: 2 * time.Minute},
+		limiter: rate.NewLimiter(5, 5),
+		retry:   DefaultRetryPolicy,
+		log:     slog.New(slog.DiscardHandler),
+		observe: func(Attempt) {},
+		// Equal jitter: half the backoff is certain, half random, so retries of
+		// many parallel windows spread out without ever retrying at once.
+		jitterFn: func(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) },
+	}
+	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if token == "" {
+		return nil, errors.New("empty API token")
+	}
+	return c, nil
+}
+
+// Request is one API call. Body, when set, is sent as JSON.
+type Request struct {
+	Method string
+	Path   string // below the base URL, e.g. /report/agent
+	Query  url.Values
+	Body   []byte
+}
+
+// Do sends req and hands a successful (2xx) body to decode. The whole exchange,
+// decode included, is retried while the failure is Retryable, so decode must
+// not keep state across calls: each call sees a complete new body.
+func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = c.once(ctx, req, decode)
+		retry := Retryable(err) && attempt < c.retry.MaxAttempts
+		if !retry {
+			if err != nil && attempt > 1 {
+				return fmt.Errorf("after %d attempts: %w", attempt, err)
+			}
+			return err
+		}
+		delay := c.backoff(attempt, err)
+		c.log.Warn("retrying engage request", "path", req.Path, "attempt", attempt, "delay", delay, "error", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) backoff(attempt int, err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		return min(apiErr.RetryAfter, c.retry.MaxRetryAfter)
+	}
+	d := c.retry.BaseDelay << (attempt - 1)
+	if d <= 0 || d > c.retry.MaxDelay {
+		d = c.retry.MaxDelay
+	}
+	return c.jitterFn(d)
+}
+
+func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) error) (err error) {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	status := 0
+	defer func() {
+		c.observe(Attempt{Method: req.Method, Path: req.Path, Status: status, Err: err,
+			Duration: time.Since(start), Retry: Retryable(err)})
+	}()
+
+	u := *c.base
+	u.Path = c.base.Path + req.Path
+	u.RawQuery = req.Query.Encode()
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, req.Method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	hreq.Header.Set("Authorization", "Bearer "+c.token)
+	hreq.Header.Set("Accept", "application/json")
+	if req.Body != nil {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.Path, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return newAPIError(req.Method, req.Path, resp)
+	}
+	if err := decode(resp.Body); err != nil {
+		return fmt.Errorf("%s %s: decode response: %w", req.Method, req.Path, err)
+	}
+	return nil
+}
+
+// unwrapURLError drops *url.Error's copy of the URL: the query could hold
+// parameters a user pasted into a base URL, and the path is already named.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,97 @@
+package engage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// APIError is a non-2xx answer of the Engage API.
+type APIError struct {
+	Method     string
+	Path       string // without query and without the base URL
+	Status     int
+	RetryAfter time.Duration // from the Retry-After header; 0 when absent
+	Message    string        // the "message" of the error body, when there is one
+	Body       string        // the first bytes of the body, for diagnosis
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// IsAuth reports whether err is the API refusing the token (401 or 403). Such an
+// error is the same for every request of a tenant, so callers stop the tenant.
+func IsAuth(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden)
+}
+
+// Retryable reports whether the same request may succeed when sent again: rate
+// limiting, server errors, and transport failures such as resets and bodies cut
+// short. Context cancellation is never retryable.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.Status {
+		case http.StatusTooManyRequests, http.StatusRequestTimeout,
+			http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &netErr)
+}
+
+// errorBody is the API's error document (CONTRACT.md §1).
+type errorBody struct {
+	Message string `json:"message"`
+	Error   string `json:"error"`
+}
+
+func newAPIError(method, path string, resp *http.Response) *APIError {
+	const keep = 512
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, keep))
+	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(b)}
+	var eb errorBody
+	if json.Unmarshal(b, &eb) == nil {
+		e.Message = eb.Message
+	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return e
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,342 @@
+// Package engagesim simulates the TeamViewer Engage REST API for tests, demos
+// and `engage-etl simulate`.
+//
+// It generates one seeded world (tenants, agents and their online and
+// logged-in ranges) and computes every answer from it, so reports and detail
+// rows reconcile exactly. The same Config gives byte-identical answers. Faults
+// (429 with Retry-After, 5xx, truncated bodies, connection resets) are drawn
+// deterministically per identical request, and MaxConsecutive bounds how often
+// one request fails in a row, so a test can demand "fails twice, then works".
+//
+// Production code paths must not import this package, except the demo and
+// simulate commands.
+package engagesim
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultToken authenticates the default tenant.
+const DefaultToken = "sim-token"
+
+// Prefix is the API root the simulator serves under.
+const Prefix = "/rest/v1"
+
+// Config describes the simulated world and its behaviour.
+type Config struct {
+	Seed      uint64
+	Days      int       // local days of history up to Now (default 14)
+	Now       time.Time // the simulated moment the server starts at (default: wall clock)
+	ClockRate float64   // simulated seconds per real second; 0 keeps the clock still
+	Tenants   []TenantConfig
+	Agents    int // agents per tenant (default 8)
+	Latency   time.Duration
+	Faults    Faults
+	Logger    *slog.Logger
+}
+
+// TenantConfig is one simulated tenant.
+type TenantConfig struct {
+	ID       string
+	Token    string
+	Timezone string // IANA
+}
+
+// Faults are fractions in [0, 1] of requests answered badly.
+type Faults struct {
+	Rate429        float64
+	Rate5xx        float64
+	RateTruncate   float64
+	RateReset      float64
+	RetryAfter     time.Duration // sent with 429 (default 1s)
+	MaxConsecutive int           // faults in a row for one identical request; 0 = no bound
+}
+
+// Server is the simulated API.
+type Server struct {
+	cfg     Config
+	clock   *clock
+	tenants map[string]*tenant // by token
+	order   []*tenant
+	mux     *http.ServeMux
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	faulted  map[string]int // consecutive faults per request key
+	byStatus map[int]int
+}
+
+// New builds the world described by cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Days <= 0 {
+		cfg.Days = 14
+	}
+	if cfg.Agents <= 0 {
+		cfg.Agents = 8
+	}
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	cfg.Now = cfg.Now.UTC().Truncate(time.Second)
+	if len(cfg.Tenants) == 0 {
+		cfg.Tenants = []TenantConfig{{ID: "sim", Token: DefaultToken, Timezone: "UTC"}}
+	}
+	if cfg.Faults.RetryAfter <= 0 {
+		cfg.Faults.RetryAfter = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		clock:    newClock(cfg.Now, cfg.ClockRate),
+		tenants:  map[string]*tenant{},
+		log:      cfg.Logger,
+		faulted:  map[string]int{},
+		byStatus: map[int]int{},
+	}
+	for _, tc := range cfg.Tenants {
+		if tc.ID == "" || tc.Token == "" {
+			return nil, errors.New("simulated tenant needs an id and a token")
+		}
+		if _, dup := s.tenants[tc.Token]; dup {
+			return nil, fmt.Errorf("token of tenant %s is used twice", tc.ID)
+		}
+		loc, err := time.LoadLocation(tc.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: timezone %q: %w", tc.ID, tc.Timezone, err)
+		}
+		t := generate(cfg, tc, loc)
+		s.tenants[tc.Token] = t
+		s.order = append(s.order, t)
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler serves the API.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Now is the simulated time.
+func (s *Server) Now() time.Time { return s.clock.now() }
+
+// Stats counts answers by status code (0 for resets).
+func (s *Server) Stats() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int]int, len(s.byStatus))
+	for k, v := range s.byStatus {
+		out[k] = v
+	}
+	return out
+}
+
+// handler answers an authenticated API request with a value to encode as
+// JSON, or an *apiError.
+type handler func(r *http.Request, t *tenant, now time.Time) (any, error)
+
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	api := func(pattern string, h handler) {
+		method, path, _ := strings.Cut(pattern, " ")
+		s.mux.Handle(method+" "+Prefix+path, s.serve(h))
+	}
+	api("POST /report/agent", s.agentReport)
+	api("POST /report/agent/times/online", s.agentTimes(func(t *tenant) []span { return t.online }))
+	api("POST /report/agent/times/loggedin", s.agentTimes(func(t *tenant) []span { return t.loggedIn }))
+	s.mux.HandleFunc("GET /__sim/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	s.mux.Handle(Prefix+"/", s.serve(func(r *http.Request, _ *tenant, _ time.Time) (any, error) {
+		return nil, &apiError{http.StatusNotFound, "No endpoint " + r.Method + " " + r.URL.Path}
+	}))
+}
+
+// serve wraps an API handler with latency, authentication, faults and the
+// error body format.
+func (s *Server) serve(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Latency > 0 {
+			time.Sleep(s.cfg.Latency)
+		}
+		now := s.clock.now()
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+
+		t := s.authenticate(r)
+		if t == nil {
+			s.fail(w, r, now, &apiError{http.StatusUnauthorized, "Full authentication is required to access this resource"})
+			return
+		}
+		fault := s.drawFault(r, body)
+		switch fault {
+		case fault429:
+			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.Faults.RetryAfter.Round(time.Second).Seconds())))
+			s.fail(w, r, now, &apiError{http.StatusTooManyRequests, "Rate limit exceeded"})
+			return
+		case fault5xx:
+			s.fail(w, r, now, &apiError{http.StatusServiceUnavailable, "Service temporarily unavailable"})
+			return
+		case faultReset:
+			s.count(0)
+			reset(w)
+			return
+		}
+		v, err := h(r, t, now)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				ae = &apiError{http.StatusInternalServerError, err.Error()}
+			}
+			s.fail(w, r, now, ae)
+			return
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			s.fail(w, r, now, &apiError{http.StatusInternalServerError, err.Error()})
+			return
+		}
+		s.count(http.StatusOK)
+		w.Header().Set("Content-Type", "application/json")
+		if fault == faultTruncate {
+			// Promise the whole body, send half: the client sees an unexpected EOF.
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(b[:len(b)/2])
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write(b)
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) *tenant {
+	token := r.URL.Query().Get("access_token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	return s.tenants[token]
+}
+
+type faultKind int
+
+const (
+	noFault faultKind = iota
+	fault429
+	fault5xx
+	faultTruncate
+	faultReset
+)
+
+// drawFault decides deterministically from the seed, the request and how
+// often this same request has just failed, so parallel clients see the same
+// faults whatever order their requests arrive in.
+func (s *Server) drawFault(r *http.Request, body []byte) faultKind {
+	f := s.cfg.Faults
+	if f.Rate429+f.Rate5xx+f.RateTruncate+f.RateReset == 0 {
+		return noFault
+	}
+	sum := sha256.Sum256(body)
+	key := r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + " " + string(sum[:8]) + " " + r.Header.Get("Authorization")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.faulted[key]
+	if f.MaxConsecutive > 0 && n >= f.MaxConsecutive {
+		delete(s.faulted, key)
+		return noFault
+	}
+	h := fnv.New64a()
+	binary.Write(h, binary.LittleEndian, s.cfg.Seed)
+	h.Write([]byte(key))
+	binary.Write(h, binary.LittleEndian, int64(n))
+	u := float64(h.Sum64()>>11) / (1 << 53)
+	kind := noFault
+	for _, c := range []struct {
+		rate float64
+		kind faultKind
+	}{{f.Rate429, fault429}, {f.Rate5xx, fault5xx}, {f.RateTruncate, faultTruncate}, {f.RateReset, faultReset}} {
+		if u < c.rate {
+			kind = c.kind
+			break
+		}
+		u -= c.rate
+	}
+	if kind == noFault {
+		delete(s.faulted, key)
+	} else {
+		s.faulted[key] = n + 1
+	}
+	return kind
+}
+
+// reset closes the connection abruptly, with an RST where the OS allows.
+func reset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+func (s *Server) count(status int) {
+	s.mu.Lock()
+	s.byStatus[status]++
+	s.mu.Unlock()
+}
+
+// apiError is an error answered in the API's error body format.
+type apiError struct {
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, now time.Time, e *apiError) {
+	s.count(e.status)
+	writeJSON(w, e.status, map[string]any{
+		"timestamp": isoTime(now),
+		"status":    e.status,
+		"error":     http.StatusText(e.status),
+		"message":   e.message,
+		"path":      r.URL.Path,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// isoTime formats like Engage: UTC with milliseconds, 2020-10-31T23:00:00.794Z.
+type isoTime time.Time
+
+func (t isoTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}

@@ -1,0 +1,50 @@
+// Package extract turns a stream and a date range into API requests: it plans
+// windows on the tenant's local days (DST-correct), renders request bodies from
+// the catalog's templates, fetches and decodes answers, and runs windows in
+// parallel with a bound. It never writes to the database.
+package extract
+
+import (
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+)
+
+// Window is a half-open range of whole local days [From, To) and the instants
+// [Start, End) they span in the tenant's zone. A window over a DST change is
+// 23 or 25 hours per changed day, never a fixed 24.
+type Window struct {
+	From, To   civil.Date
+	Start, End time.Time
+}
+
+// Plan splits the local days [from, to) into windows of at most days days.
+func Plan(from, to civil.Date, days int, loc *time.Location) []Window {
+	var ws []Window
+	for d := from; d.Before(to); {
+		e := d.AddDays(days)
+		if e.After(to) {
+			e = to
+		}
+		ws = append(ws, Window{From: d, To: e, Start: d.Start(loc), End: e.Start(loc)})
+		d = e
+	}
+	return ws
+}
+
+// SyncRange is the range of local days an incremental sync reads: from the
+// cursor's day minus the lookback (or from start when there is no cursor)
+// through today, inclusive, so today's partial day is loaded too.
+func SyncRange(cursor time.Time, start civil.Date, lookback time.Duration, now time.Time, loc *time.Location) (from, to civil.Date) {
+	to = civil.Of(now, loc).AddDays(1)
+	if cursor.IsZero() {
+		return start, to
+	}
+	// Whole days: a lookback of 36h re-reads two days before the cursor's day.
+	back := int((lookback + 24*time.Hour - 1) / (24 * time.Hour))
+	from = civil.Of(cursor, loc).AddDays(-back)
+	if from.After(to) {
+		from = to
+	}
+	return from, to
+}

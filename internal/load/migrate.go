@@ -1,0 +1,102 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/golang-migrate/migrate/v4"
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/engage-etl/engage-etl/migrations"
+)
+
+// Migrator applies the embedded migrations (golang-migrate, which serialises
+// concurrent migrators with an advisory lock).
+type Migrator struct {
+	m *migrate.Migrate
+}
+
+// NewMigrator prepares migrations against the store's database.
+func (s *Store) NewMigrator() (*Migrator, error) {
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	db := stdlib.OpenDBFromPool(s.pool)
+	drv, err := pgxmigrate.WithInstance(db, &pgxmigrate.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return &Migrator{m: m}, nil
+}
+
+// Up applies every pending migration. Being current already is not an error.
+func (g *Migrator) Up() error {
+	if err := g.m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// Down reverts n migrations; n <= 0 reverts all.
+func (g *Migrator) Down(n int) error {
+	var err error
+	if n <= 0 {
+		err = g.m.Down()
+	} else {
+		err = g.m.Steps(-n)
+	}
+	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// Version returns the applied version (0 when none) and whether a failed
+// migration left the database dirty.
+func (g *Migrator) Version() (version uint, dirty bool, err error) {
+	v, d, err := g.m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	return v, d, err
+}
+
+// Close releases the migrator's connection.
+func (g *Migrator) Close() error {
+	srcErr, dbErr := g.m.Close()
+	return errors.Join(srcErr, dbErr)
+}
+
+// LatestVersion is the highest migration embedded in this binary.
+func LatestVersion() uint {
+	entries, _ := fs.ReadDir(migrations.FS, ".")
+	var latest uint
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		if v, err := strconv.ParseUint(n, 10, 32); err == nil && uint(v) > latest {
+			latest = uint(v)
+		}
+	}
+	return latest
+}
+
+// MigrateUp is the common case: apply everything, then release.
+func (s *Store) MigrateUp(ctx context.Context) error {
+	g, err := s.NewMigrator()
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	return g.Up()
+}

@@ -1,0 +1,92 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Cursor returns a stream's watermark, or the zero time when it has none.
+func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time, error) {
+	var w time.Time
+	err := s.pool.QueryRow(ctx, `SELECT watermark FROM etl.cursor WHERE tenant_id = $1 AND stream = $2`, tenantID, stream).Scan(&w)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return w, err
+}
+
+// StartRun records a new run and returns its id.
+func (s *Store) StartRun(ctx context.Context, mode string) (int64, error) {
+	host, _ := os.Hostname()
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO etl.run (mode, host, pid) VALUES ($1, $2, $3) RETURNING run_id`,
+		mode, host, os.Getpid()).Scan(&id)
+	return id, err
+}
+
+// FinishRun closes a run as ok or failed.
+func (s *Store) FinishRun(ctx context.Context, runID int64, ok bool) error {
+	_, err := s.pool.Exec(ctx, `UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1`, runID, status(ok))
+	return err
+}
+
+// StreamRun is the outcome of one tenant and stream within a run.
+type StreamRun struct {
+	RunID         int64
+	TenantID      string
+	Stream        string
+	WindowsTotal  int
+	WindowsOK     int
+	WindowsFailed int
+	RowsReceived  int64
+	RowsWritten   int64
+	CursorBefore  time.Time
+	CursorAfter   time.Time
+	Err           error
+}
+
+// StartStream records that a stream began.
+func (s *Store) StartStream(ctx context.Context, r StreamRun) error {
+	_, err := s.pool.Exec(ctx, `
+INSERT INTO etl.run_stream (run_id, tenant_id, stream, windows_total, cursor_before)
+VALUES ($1, $2, $3, $4, $5)`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime(r.CursorBefore))
+	return err
+}
+
+// FinishStream records a stream's outcome. It uses its own short context so a
+// cancelled run still gets its history written.
+func (s *Store) FinishStream(r StreamRun) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var msg *string
+	if r.Err != nil {
+		m := r.Err.Error()
+		msg = &m
+	}
+	_, err := s.pool.Exec(ctx, `
+UPDATE etl.run_stream
+SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windows_failed = $7,
+    rows_received = $8, rows_written = $9, cursor_after = $10, error = $11
+WHERE run_id = $1 AND tenant_id = $2 AND stream = $3`,
+		r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
+		r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg)
+	return err
+}
+
+func status(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "failed"
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

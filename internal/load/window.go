@@ -1,0 +1,126 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+)
+
+// Batch is a window's transformed rows, ready to merge inside the window's
+// transaction. Each fact table has one implementation in this package.
+type Batch interface {
+	// merge writes the rows and returns how many warehouse rows it inserted,
+	// updated or deleted.
+	merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+	// days is the range of local days the rows may reference, so dim_date has them.
+	days() (first, last civil.Date)
+}
+
+// WindowCommit is everything one window changes.
+type WindowCommit struct {
+	TenantKey  int
+	TenantID   string
+	Stream     string
+	Start, End time.Time // the window's instants, keys of the raw payload
+	Raw        []byte    // the API's answer; stored in raw.payload
+	FetchedAt  time.Time
+	Batch      Batch
+	AdvanceTo  time.Time // new cursor watermark; zero leaves the cursor alone
+}
+
+// CommitWindow writes a window's rows, raw payload and cursor advance in one
+// transaction. A deadlock or serialization failure between parallel windows
+// is retried a few times; any other error rolls everything back.
+func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64, err error) {
+	for attempt := 1; ; attempt++ {
+		written, err = s.commitOnce(ctx, c)
+		if err == nil || !transient(err) || attempt == 3 {
+			return written, err
+		}
+	}
+}
+
+func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
+	var written int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		first, last := c.Batch.days()
+		if err := ensureDays(ctx, tx, first, last); err != nil {
+			return err
+		}
+		n, err := c.Batch.merge(ctx, tx, c.TenantKey)
+		if err != nil {
+			return err
+		}
+		written = n
+		if _, err := tx.Exec(ctx, upsertRawSQL, c.TenantID, c.Stream, c.Start, c.End, c.FetchedAt, string(c.Raw)); err != nil {
+			return fmt.Errorf("store raw payload: %w", err)
+		}
+		if !c.AdvanceTo.IsZero() {
+			if _, err := tx.Exec(ctx, advanceCursorSQL, c.TenantID, c.Stream, c.AdvanceTo); err != nil {
+				return fmt.Errorf("advance cursor: %w", err)
+			}
+		}
+		return nil
+	})
+	return written, err
+}
+
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+const upsertRawSQL = `
+INSERT INTO raw.payload (tenant_id, stream, window_start, window_end, fetched_at, body)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+ON CONFLICT (tenant_id, stream, window_start) DO UPDATE
+SET window_end = EXCLUDED.window_end, fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`
+
+// advanceCursorSQL only ever moves a watermark forward: a backfill or a
+// lookback re-read never takes the cursor back.
+const advanceCursorSQL = `
+INSERT INTO etl.cursor (tenant_id, stream, watermark) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, stream) DO UPDATE
+SET watermark = EXCLUDED.watermark, updated_at = now()
+WHERE etl.cursor.watermark < EXCLUDED.watermark`
+
+// ensureDaysSQL adds calendar rows a fact may need beyond the pre-filled range
+// (2000-2060); inside that range it writes nothing.
+const ensureDaysSQL = `
+INSERT INTO engage.dim_date
+SELECT to_char(d, 'YYYYMMDD')::integer, d,
+       extract(year FROM d), extract(quarter FROM d), extract(month FROM d),
+       trim(to_char(d, 'Month')), extract(day FROM d), extract(week FROM d),
+       extract(isodow FROM d), trim(to_char(d, 'Day')), extract(isodow FROM d) >= 6
+FROM generate_series($1::date, $2::date, interval '1 day') AS g(d)
+WHERE NOT EXISTS (SELECT 1 FROM engage.dim_date x WHERE x.full_date = g.d::date)
+ON CONFLICT DO NOTHING`
+
+var prefilledFirst, prefilledLast = civil.Date{Year: 2000, Month: 1, Day: 1}, civil.Date{Year: 2060, Month: 12, Day: 31}
+
+func ensureDays(ctx context.Context, tx pgx.Tx, first, last civil.Date) error {
+	if first.IsZero() || (!first.Before(prefilledFirst) && !last.After(prefilledLast)) {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, ensureDaysSQL, first.String(), last.String()); err != nil {
+		return fmt.Errorf("extend dim_date: %w", err)
+	}
+	return nil
+}
+
+// stage creates a temporary table dropped at commit and COPYs rows into it.
+func stage(ctx context.Context, tx pgx.Tx, table, columnsDDL string, columns []string, rows [][]any) error {
+	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE "+table+" ("+columnsDDL+") ON COMMIT DROP"); err != nil {
+		return fmt.Errorf("create %s: %w", table, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package transform
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engage"
+)
+
+// ReportRow is one bucket of a bucketed report: fact_report_metric's grain
+// within one (tenant, metric, groupBy).
+type ReportRow struct {
+	Date       civil.Date
+	GroupValue string // "" when the report is not grouped
+	Value      string // decimal text, exactly as sent
+}
+
+// ReportRows flattens a report answer for the local days [from, to). Without a
+// groupBy the inner key must be the metric name (CONTRACT.md §3). Rows come
+// sorted by day and group.
+func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportResponse) ([]ReportRow, error) {
+	var rows []ReportRow
+	for dayKey, groups := range resp.Results {
+		day, err := civil.ParseSlash(dayKey)
+		if err != nil {
+			return nil, fmt.Errorf("report day key: %w", err)
+		}
+		if day.Before(from) || !day.Before(to) {
+			return nil, fmt.Errorf("report day %s is outside the requested days %s..%s", day, from, to.AddDays(-1))
+		}
+		for group, value := range groups {
+			if groupBy == "" {
+				if group != metric {
+					return nil, fmt.Errorf("ungrouped report for %s answered key %q on %s", metric, group, day)
+				}
+				group = ""
+			} else if group == "" {
+				return nil, fmt.Errorf("empty %s group on %s", groupBy, day)
+			}
+			rows = append(rows, ReportRow{Date: day, GroupValue: group, Value: string(value)})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if c := rows[i].Date.Compare(rows[j].Date); c != 0 {
+			return c < 0
+		}
+		return rows[i].GroupValue < rows[j].GroupValue
+	})
+	return rows, nil
+}
