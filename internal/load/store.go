@@ -10,10 +10,13 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -58,4 +61,32 @@ func RedactDSN(dsn string) string {
 		return u.Redacted()
 	}
 	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// CreateDatabaseIfMissing creates the database dsn names when the server says
+// it does not exist, connecting to the server's "postgres" database to do so.
+func CreateDatabaseIfMissing(ctx context.Context, dsn string) (created bool, err error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return false, fmt.Errorf("database URL %s: %w", RedactDSN(dsn), err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		return false, conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
+		return false, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("create database %s: %w", name, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return false, fmt.Errorf("create database %s: %w", name, err)
+	}
+	return true, nil
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// common are the flags every warehouse command takes.
+type common struct {
+	configPath string
+	logLevel   string
+	logFormat  string
+}
+
+func newFlagSet(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: engage-etl %s\n\nFlags:\n", usage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(e.stderr)
+	}
+	return fs
+}
+
+func (c *common) register(fs *flag.FlagSet, defaultLevel string) {
+	fs.StringVar(&c.configPath, "config", "", "YAML configuration `file` (see config.example.yaml)")
+	fs.StringVar(&c.logLevel, "log-level", defaultLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+}
+
+// parse parses flags; --help is errHelp, anything else wrong a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", c.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", c.logFormat)}
+}
+
+func (c *common) load(e *env) (*config.Config, error) {
+	return config.Load(c.configPath, e.lookup)
+}
+
+// openStore connects to the configured warehouse.
+func openStore(ctx context.Context, cfg *config.Config) (*load.Store, error) {
+	if err := cfg.RequireDatabase(); err != nil {
+		return nil, err
+	}
+	return load.Open(ctx, cfg.DatabaseURL.Reveal())
+}
+
+// pipelineTenants builds an API client per tenant. A tenant without a start
+// date starts cfg.Sync.DefaultHistoryDays local days before now.
+func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger) ([]pipeline.Tenant, error) {
+	tenants := cfg.Tenants
+	if only != "" {
+		t, err := cfg.Tenant(only)
+		if err != nil {
+			return nil, err
+		}
+		tenants = []config.Tenant{t}
+	}
+	var out []pipeline.Tenant
+	for _, t := range tenants {
+		client, err := engage.New(t.Token.Reveal(),
+			engage.WithBaseURL(t.BaseURL),
+			engage.WithRate(t.RequestsPerSecond, t.Burst),
+			engage.WithRetry(retryPolicy(t)),
+			engage.WithLogger(log.With("tenant", t.ID)),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+		start := t.StartDate
+		if start.IsZero() {
+			start = civil.Of(now, t.Location).AddDays(-cfg.Sync.DefaultHistoryDays)
+		}
+		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client})
+	}
+	return out, nil
+}
+
+func retryPolicy(t config.Tenant) engage.RetryPolicy {
+	p := engage.DefaultRetryPolicy
+	p.MaxAttempts = t.MaxAttempts
+	return p
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

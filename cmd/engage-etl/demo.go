@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"text/tabwriter"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// defaultDemoDatabase is the local PostgreSQL of a development machine.
+const defaultDemoDatabase = "postgres://postgres@127.0.0.1:5432/engage_demo?sslmode=disable"
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	var c common
+	var sf simFlags
+	fs := newFlagSet(e, "demo", "demo [--database-url URL] [--days D] [--timezone Z] [--seed N]\n\n"+
+		"Starts the simulator in-process, migrates the warehouse (DATABASE_URL, else\n"+
+		defaultDemoDatabase+", created if missing),\nsyncs every stream and prints a summary.")
+	c.register(fs, "warn")
+	sf.register(fs, "Europe/Vienna")
+	dbURL := fs.String("database-url", "", "warehouse `URL` (default: DATABASE_URL, else "+defaultDemoDatabase+")")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := c.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := c.load(e)
+	if err != nil {
+		return err
+	}
+	dsn := *dbURL
+	if dsn == "" {
+		dsn = cfg.DatabaseURL.Reveal()
+	}
+	if dsn == "" {
+		dsn = defaultDemoDatabase
+	}
+	simCfg, err := sf.config(log)
+	if err != nil {
+		return err
+	}
+	sim, err := engagesim.New(simCfg)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	simCtx, stopSim := context.WithCancel(ctx)
+	defer stopSim()
+	go serve(simCtx, ln, sim.Handler())
+	baseURL := "http://" + ln.Addr().String() + engagesim.Prefix
+	fmt.Fprintf(e.stdout, "1. simulator: tenant %s (%s), %d days, at %s\n", sf.tenantID, sf.timezone, sf.days, baseURL)
+
+	if created, err := load.CreateDatabaseIfMissing(ctx, dsn); err != nil {
+		return fmt.Errorf("%w (is PostgreSQL running? see README)", err)
+	} else if created {
+		fmt.Fprintf(e.stdout, "   created database %s\n", load.RedactDSN(dsn))
+	}
+	store, err := load.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.MigrateUp(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "2. warehouse: %s at migration %d\n", load.RedactDSN(dsn), load.LatestVersion())
+
+	client, err := engage.New(sf.token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(sf.timezone) // validated by engagesim.New
+	tenant := pipeline.Tenant{
+		ID: sf.tenantID, Timezone: sf.timezone, Location: loc, Client: client,
+		Start: civil.Of(sim.Now(), loc).AddDays(1 - sf.days),
+	}
+	runner := &pipeline.Runner{Store: store, Log: log, Now: sim.Now, WindowParallel: 4, StreamParallel: 4}
+	started := time.Now()
+	res, err := runner.Sync(ctx, []pipeline.Tenant{tenant}, catalog.All())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "3. sync: %d streams in %s\n\n", len(res.Streams), time.Since(started).Round(time.Millisecond))
+	printResult(e.stdout, res)
+	if !res.OK() {
+		reportFailures(e.stderr, cfg, res)
+		return errReported
+	}
+	return printDemoSummary(ctx, e, store, sf.tenantID, dsn)
+}
+
+const demoTopAgentsSQL = `
+SELECT agent_email, round(sum(seconds) / 3600, 1) AS online_hours, count(DISTINCT day) AS days
+FROM bi.agent_time
+WHERE tenant_id = $1 AND kind = 'online'
+GROUP BY agent_email
+ORDER BY online_hours DESC
+LIMIT 5`
+
+func printDemoSummary(ctx context.Context, e *env, store *load.Store, tenantID, dsn string) error {
+	fmt.Fprintln(e.stdout, "\nWarehouse rows:")
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, table := range []string{"engage.fact_report_metric", "engage.fact_agent_time", "engage.dim_agent", "raw.payload"} {
+		var n int64
+		if err := store.Pool().QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "  %s\t%d\n", table, n)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(e.stdout, "\nTop agents by online hours (bi.agent_time):")
+	rows, err := store.Pool().Query(ctx, demoTopAgentsSQL, tenantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AGENT\tONLINE HOURS\tDAYS")
+	for rows.Next() {
+		var email, hours string
+		var days int
+		if err := rows.Scan(&email, &hours, &days); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\n", email, hours, days)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "\nExplore: psql '%s' -c 'SELECT * FROM bi.report_metric ORDER BY day DESC LIMIT 10'\n", load.RedactDSN(dsn))
+	return nil
+}

@@ -1,0 +1,114 @@
+// Command engage-etl loads TeamViewer Engage reports into a PostgreSQL star
+// schema. Run `engage-etl --help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/engage-etl/engage-etl/internal/config"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // some stream or operation failed
+	exitUsage   = 2 // bad usage or configuration
+	usageHeader = `engage-etl loads TeamViewer Engage reports into a PostgreSQL star schema.
+
+Usage: engage-etl <command> [flags]
+
+Commands:
+  sync       load every stream from its cursor (re-reading its lookback) through today
+  migrate    apply or revert warehouse migrations: migrate up | down [N] | version
+  streams    list the declared streams
+  simulate   serve a simulated Engage API
+  demo       simulator + local PostgreSQL: load 14 days and print a summary
+
+Configuration: --config FILE (YAML, see config.example.yaml) and the environment:
+  DATABASE_URL, and for one tenant without a file ENGAGE_API_TOKEN, ENGAGE_BASE_URL,
+  ENGAGE_TIMEZONE (IANA, default UTC), ENGAGE_START_DATE (YYYY-MM-DD), ENGAGE_TENANT_ID.
+
+Run 'engage-etl <command> --help' for a command's flags.
+Exit codes: 0 ok, 1 some stream failed, 2 bad usage or configuration.
+`
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what a command needs from the process: streams and the environment.
+type env struct {
+	stdout, stderr io.Writer
+	lookup         config.LookupEnv
+}
+
+var commands = map[string]command{
+	"sync":     {"incremental sync", runSync},
+	"migrate":  {"migrations", runMigrate},
+	"streams":  {"list streams", runStreams},
+	"simulate": {"simulated API", runSimulate},
+	"demo":     {"demo", runDemo},
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup config.LookupEnv) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usageHeader)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "engage-etl: unknown command %q; run 'engage-etl --help'\n", args[0])
+		return exitUsage
+	}
+	err := cmd.run(ctx, &env{stdout: stdout, stderr: stderr, lookup: lookup}, args[1:])
+	return exitCode(stderr, err)
+}
+
+// usageError is bad usage or configuration: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errReported means the command already printed its failures.
+var errReported = errors.New("failures reported")
+
+// errHelp means --help was printed.
+var errHelp = errors.New("help")
+
+func exitCode(stderr io.Writer, err error) int {
+	var ue usageError
+	var ce *config.Error
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.Is(err, errReported):
+		return exitFailed
+	case errors.As(err, &ue), errors.As(err, &ce):
+		fmt.Fprintf(stderr, "engage-etl: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "engage-etl: %v\n", err)
+		return exitFailed
+	}
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+func runSync(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlagSet(e, "sync", "sync [--config FILE] [--tenant ID] [--streams a,b*]")
+	c.register(fs, "warn")
+	tenant := fs.String("tenant", "", "sync only this tenant `id`")
+	streams := fs.String("streams", "", "comma-separated stream names or globs (default: all; see 'engage-etl streams')")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := c.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := c.load(e)
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireTenants(); err != nil {
+		return err
+	}
+	all, err := cfg.Streams()
+	if err != nil {
+		return err
+	}
+	selected, err := catalog.Select(all, splitList(*streams))
+	if err != nil {
+		return usageError{fmt.Errorf("--streams: %w", err)}
+	}
+	tenants, err := pipelineTenants(cfg, *tenant, time.Now(), log)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	runner := &pipeline.Runner{
+		Store: store, Log: log, Now: time.Now,
+		WindowParallel: cfg.Sync.WindowParallelism, StreamParallel: cfg.Sync.StreamParallelism,
+	}
+	res, err := runner.Sync(ctx, tenants, selected)
+	if err != nil {
+		return err
+	}
+	printResult(e.stdout, res)
+	if !res.OK() {
+		reportFailures(e.stderr, cfg, res)
+		return errReported
+	}
+	return nil
+}
+
+func printResult(w io.Writer, res pipeline.Result) {
+	sort.Slice(res.Streams, func(i, j int) bool {
+		a, b := res.Streams[i], res.Streams[j]
+		if a.TenantID != b.TenantID {
+			return a.TenantID < b.TenantID
+		}
+		return a.Stream < b.Stream
+	})
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tSTREAM\tSTATUS\tWINDOWS\tROWS\tWRITTEN\tCURSOR")
+	for _, s := range res.Streams {
+		status, cursor := "ok", "-"
+		if s.Err != nil {
+			status = "failed"
+		}
+		if !s.CursorAfter.IsZero() {
+			cursor = s.CursorAfter.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%s\n", s.TenantID, s.Stream, status,
+			s.WindowsOK, s.WindowsTotal, s.RowsReceived, s.RowsWritten, cursor)
+	}
+	tw.Flush()
+}
+
+// reportFailures prints one line per failed tenant (a refused token) or, for
+// other failures, per failed stream.
+func reportFailures(w io.Writer, cfg *config.Config, res pipeline.Result) {
+	for id, err := range res.TenantErrors {
+		fmt.Fprintf(w, "engage-etl: tenant %s: the Engage API refused the token (%v): check the tenant's token (%s)\n", id, err, tokenKey(cfg, id))
+	}
+	for _, s := range res.Streams {
+		if s.Err == nil || res.TenantErrors[s.TenantID] != nil {
+			continue
+		}
+		fmt.Fprintf(w, "engage-etl: tenant %s: stream %s: %v\n", s.TenantID, s.Stream, s.Err)
+	}
+}
+
+// tokenKey names where the tenant's token was configured.
+func tokenKey(cfg *config.Config, id string) string {
+	for i, t := range cfg.Tenants {
+		if t.ID == id && cfg.TenantFromEnv() {
+			return "ENGAGE_API_TOKEN"
+		} else if t.ID == id {
+			return fmt.Sprintf("tenants[%d].token or token_env", i)
+		}
+	}
+	return "its token setting"
+}

@@ -1,0 +1,434 @@
+// Package config loads engage-etl's configuration from a YAML file and the
+// environment, fills defaults and validates it. It is the only package that
+// reads environment variables.
+//
+// Every error names the key that is wrong (a YAML path such as
+// tenants[0].timezone, or an environment variable) and says how to fix it;
+// nothing is silently corrected.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engage"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	DatabaseURL Secret
+	Tenants     []Tenant
+	Sync        Sync
+	HTTPAddr    string
+
+	reports map[string]catalog.Override
+	streams map[string]catalog.Override
+	envOnly bool // the one tenant came from ENGAGE_* variables
+}
+
+// TenantFromEnv reports whether the tenant was configured by ENGAGE_*
+// environment variables rather than the file.
+func (c *Config) TenantFromEnv() bool { return c.envOnly }
+
+// Tenant is one Engage account to extract.
+type Tenant struct {
+	ID                string
+	BaseURL           string
+	Token             Secret
+	Timezone          string
+	Location          *time.Location
+	StartDate         civil.Date // first day to load when a stream has no cursor; zero: Sync.DefaultHistoryDays ago
+	RequestsPerSecond float64
+	Burst             int
+	MaxAttempts       int
+}
+
+// Sync tunes the pipeline.
+type Sync struct {
+	WindowParallelism  int // windows in flight per stream
+	StreamParallelism  int // streams in flight per tenant
+	DefaultHistoryDays int // history loaded on the first sync when no start_date is set
+}
+
+// Defaults.
+const (
+	DefaultRequestsPerSecond  = 5
+	DefaultWindowParallelism  = 4
+	DefaultStreamParallelism  = 4
+	DefaultHistoryDays        = 30
+	DefaultHTTPAddr           = "127.0.0.1:9464"
+	DefaultTenantID           = "default"
+	DefaultTimezone           = "UTC"
+	maxRequestsPerSecondLimit = 1000
+)
+
+// Error is a configuration problem: which key, what is wrong, how to fix it.
+type Error struct {
+	Key     string
+	Problem string
+	Fix     string
+}
+
+func (e *Error) Error() string {
+	msg := e.Key + ": " + e.Problem
+	if e.Fix != "" {
+		msg += ": " + e.Fix
+	}
+	return msg
+}
+
+// LookupEnv reads an environment variable; os.LookupEnv in production, a map
+// in tests.
+type LookupEnv func(string) (string, bool)
+
+// Load reads the YAML file at path (none when path is empty), then the
+// environment, and validates the result.
+func Load(path string, env LookupEnv) (*Config, error) {
+	var f file
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &Error{Key: "--config", Problem: err.Error(), Fix: "pass the path of a readable YAML file (see config.example.yaml)"}
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file is io.EOF: it configures nothing, which is fine.
+		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+			return nil, yamlError(path, err)
+		}
+	}
+	return f.resolve(env)
+}
+
+// RequireDatabase fails when no database is configured.
+func (c *Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return &Error{Key: "DATABASE_URL", Problem: "not set", Fix: "set DATABASE_URL or database_url in the config file, e.g. postgres://user@127.0.0.1:5432/warehouse"}
+	}
+	return nil
+}
+
+// RequireTenants fails when no tenant is configured.
+func (c *Config) RequireTenants() error {
+	if len(c.Tenants) == 0 {
+		return &Error{Key: "tenants", Problem: "no tenant configured", Fix: "set ENGAGE_API_TOKEN (and ENGAGE_BASE_URL, ENGAGE_TIMEZONE), or list tenants in the config file"}
+	}
+	return nil
+}
+
+// Streams returns the catalog with the file's report and stream overrides.
+func (c *Config) Streams() ([]catalog.Stream, error) {
+	return catalog.Apply(catalog.All(), c.reports, c.streams)
+}
+
+// Tenant returns the tenant with the given id.
+func (c *Config) Tenant(id string) (Tenant, error) {
+	var ids []string
+	for _, t := range c.Tenants {
+		if t.ID == id {
+			return t, nil
+		}
+		ids = append(ids, t.ID)
+	}
+	return Tenant{}, &Error{Key: "--tenant", Problem: fmt.Sprintf("no tenant %q", id), Fix: "use one of: " + strings.Join(ids, ", ")}
+}
+
+// ------------------------------------------------------------------ file
+
+type file struct {
+	DatabaseURL string                  `yaml:"database_url"`
+	HTTPAddr    string                  `yaml:"http_addr"`
+	Sync        fileSync                `yaml:"sync"`
+	Tenants     []fileTenant            `yaml:"tenants"`
+	Reports     map[string]fileOverride `yaml:"reports"`
+	Streams     map[string]fileOverride `yaml:"streams"`
+}
+
+type fileSync struct {
+	WindowParallelism  *int `yaml:"window_parallelism"`
+	StreamParallelism  *int `yaml:"stream_parallelism"`
+	DefaultHistoryDays *int `yaml:"default_history_days"`
+}
+
+type fileTenant struct {
+	ID                string   `yaml:"id"`
+	BaseURL           string   `yaml:"base_url"`
+	Token             string   `yaml:"token"`
+	TokenEnv          string   `yaml:"token_env"`
+	Timezone          string   `yaml:"timezone"`
+	StartDate         string   `yaml:"start_date"`
+	RequestsPerSecond *float64 `yaml:"requests_per_second"`
+	Burst             *int     `yaml:"burst"`
+	MaxAttempts       *int     `yaml:"max_attempts"`
+}
+
+type fileOverride struct {
+	Path       *string `yaml:"path"`
+	Method     *string `yaml:"method"`
+	Body       *string `yaml:"body"`
+	Metric     *string `yaml:"metric"`
+	GroupBy    *string `yaml:"group_by"`
+	WindowDays *int    `yaml:"window_days"`
+	Lookback   *string `yaml:"lookback"`
+	Enabled    *bool   `yaml:"enabled"`
+}
+
+func (f *file) resolve(env LookupEnv) (*Config, error) {
+	c := &Config{
+		DatabaseURL: Secret(f.DatabaseURL),
+		HTTPAddr:    f.HTTPAddr,
+		Sync: Sync{
+			WindowParallelism:  deref(f.Sync.WindowParallelism, DefaultWindowParallelism),
+			StreamParallelism:  deref(f.Sync.StreamParallelism, DefaultStreamParallelism),
+			DefaultHistoryDays: deref(f.Sync.DefaultHistoryDays, DefaultHistoryDays),
+		},
+	}
+	if v, ok := env("DATABASE_URL"); ok && v != "" {
+		c.DatabaseURL = Secret(v)
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	for key, v := range map[string]int{
+		"sync.window_parallelism": c.Sync.WindowParallelism, "sync.stream_parallelism": c.Sync.StreamParallelism,
+	} {
+		if v < 1 || v > 64 {
+			return nil, &Error{Key: key, Problem: fmt.Sprintf("%d is out of range", v), Fix: "use a number from 1 to 64"}
+		}
+	}
+	if c.Sync.DefaultHistoryDays < 1 {
+		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}
+	}
+
+	if len(f.Tenants) == 0 {
+		if t, ok, err := envTenant(env); err != nil {
+			return nil, err
+		} else if ok {
+			c.Tenants = append(c.Tenants, t)
+			c.envOnly = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, ft := range f.Tenants {
+		t, err := ft.resolve(fmt.Sprintf("tenants[%d]", i), env)
+		if err != nil {
+			return nil, err
+		}
+		if seen[t.ID] {
+			return nil, &Error{Key: fmt.Sprintf("tenants[%d].id", i), Problem: fmt.Sprintf("%q is used twice", t.ID), Fix: "give every tenant its own id"}
+		}
+		seen[t.ID] = true
+		c.Tenants = append(c.Tenants, t)
+	}
+
+	var err error
+	if c.reports, err = overrides("reports", f.Reports); err != nil {
+		return nil, err
+	}
+	if c.streams, err = overrides("streams", f.Streams); err != nil {
+		return nil, err
+	}
+	if _, err := c.Streams(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var tenantID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+func (ft fileTenant) resolve(key string, env LookupEnv) (Tenant, error) {
+	t := Tenant{
+		ID:                ft.ID,
+		BaseURL:           ft.BaseURL,
+		Token:             Secret(ft.Token),
+		Timezone:          ft.Timezone,
+		RequestsPerSecond: deref(ft.RequestsPerSecond, DefaultRequestsPerSecond),
+		Burst:             deref(ft.Burst, 0),
+		MaxAttempts:       deref(ft.MaxAttempts, engage.DefaultRetryPolicy.MaxAttempts),
+	}
+	if !tenantID.MatchString(t.ID) {
+		return t, &Error{Key: key + ".id", Problem: fmt.Sprintf("%q is not a valid tenant id", t.ID), Fix: "use letters, digits, '.', '_' or '-'"}
+	}
+	if ft.TokenEnv != "" {
+		if ft.Token != "" {
+			return t, &Error{Key: key + ".token_env", Problem: "set together with token", Fix: "keep only one of token and token_env"}
+		}
+		v, ok := env(ft.TokenEnv)
+		if !ok || v == "" {
+			return t, &Error{Key: key + ".token_env", Problem: fmt.Sprintf("environment variable %s is not set", ft.TokenEnv), Fix: "export it with the tenant's API token"}
+		}
+		t.Token = Secret(v)
+	}
+	if t.Token == "" {
+		return t, &Error{Key: key + ".token", Problem: "missing", Fix: "set token_env to the name of an environment variable holding the API token"}
+	}
+	return t, t.finish(key+".", ft.StartDate)
+}
+
+// envTenant is the single tenant configured by environment variables alone.
+func envTenant(env LookupEnv) (Tenant, bool, error) {
+	token, ok := env("ENGAGE_API_TOKEN")
+	if !ok || token == "" {
+		return Tenant{}, false, nil
+	}
+	get := func(k, def string) string {
+		if v, ok := env(k); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	t := Tenant{
+		ID:                get("ENGAGE_TENANT_ID", DefaultTenantID),
+		BaseURL:           get("ENGAGE_BASE_URL", ""),
+		Token:             Secret(token),
+		Timezone:          get("ENGAGE_TIMEZONE", ""),
+		RequestsPerSecond: DefaultRequestsPerSecond,
+		MaxAttempts:       engage.DefaultRetryPolicy.MaxAttempts,
+	}
+	if v := get("ENGAGE_REQUESTS_PER_SECOND", ""); v != "" {
+		rps, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return t, false, &Error{Key: "ENGAGE_REQUESTS_PER_SECOND", Problem: fmt.Sprintf("%q is not a number", v), Fix: "use e.g. 5"}
+		}
+		t.RequestsPerSecond = rps
+	}
+	if !tenantID.MatchString(t.ID) {
+		return t, false, &Error{Key: "ENGAGE_TENANT_ID", Problem: fmt.Sprintf("%q is not a valid tenant id", t.ID), Fix: "use letters, digits, '.', '_' or '-'"}
+	}
+	return t, true, t.finish("ENGAGE_", get("ENGAGE_START_DATE", ""))
+}
+
+// finish fills defaults and validates what file and environment tenants share;
+// prefix turns a field name into the key the user wrote ("tenants[0]." or "ENGAGE_").
+func (t *Tenant) finish(prefix, startDate string) error {
+	key := func(field string) string {
+		if prefix == "ENGAGE_" {
+			return "ENGAGE_" + strings.ToUpper(field)
+		}
+		return prefix + field
+	}
+	if t.BaseURL == "" {
+		t.BaseURL = engage.DefaultBaseURL
+	}
+	if _, err := engage.New("check", engage.WithBaseURL(t.BaseURL)); err != nil {
+		return &Error{Key: key("base_url"), Problem: err.Error(), Fix: "e.g. " + engage.DefaultBaseURL}
+	}
+	if t.Timezone == "" {
+		t.Timezone = DefaultTimezone
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil || t.Timezone == "Local" {
+		return &Error{Key: key("timezone"), Problem: fmt.Sprintf("unknown time zone %q", t.Timezone), Fix: "use an IANA name such as Europe/Vienna or America/New_York"}
+	}
+	t.Location = loc
+	if startDate != "" {
+		d, err := civil.Parse(startDate)
+		if err != nil {
+			return &Error{Key: key("start_date"), Problem: fmt.Sprintf("%q is not a date", startDate), Fix: "write it as YYYY-MM-DD"}
+		}
+		t.StartDate = d
+	}
+	if t.RequestsPerSecond <= 0 || t.RequestsPerSecond > maxRequestsPerSecondLimit {
+		return &Error{Key: key("requests_per_second"), Problem: fmt.Sprintf("%v is out of range", t.RequestsPerSecond), Fix: "use a positive number such as 5"}
+	}
+	if t.Burst <= 0 {
+		t.Burst = max(1, int(t.RequestsPerSecond))
+	}
+	if t.MaxAttempts < 1 || t.MaxAttempts > 20 {
+		return &Error{Key: key("max_attempts"), Problem: fmt.Sprintf("%d is out of range", t.MaxAttempts), Fix: "use a number from 1 to 20"}
+	}
+	return nil
+}
+
+func overrides(section string, in map[string]fileOverride) (map[string]catalog.Override, error) {
+	out := make(map[string]catalog.Override, len(in))
+	for name, fo := range in {
+		o := catalog.Override{
+			Path: fo.Path, Method: fo.Method, Body: fo.Body, Metric: fo.Metric,
+			GroupBy: fo.GroupBy, WindowDays: fo.WindowDays, Enabled: fo.Enabled,
+		}
+		if fo.Lookback != nil {
+			d, err := ParseDuration(*fo.Lookback)
+			if err != nil {
+				return nil, &Error{Key: section + "." + name + ".lookback", Problem: err.Error(), Fix: "write e.g. 2d, 36h or 90m"}
+			}
+			o.Lookback = &d
+		}
+		out[name] = o
+	}
+	return out, nil
+}
+
+// ParseDuration reads a Go duration, or whole days as "3d".
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration", s)
+	}
+	return d, nil
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// ------------------------------------------------------------------ YAML errors
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type config\.(\w+)`)
+
+// yamlError rewrites the YAML decoder's messages into "file line N: unknown key
+// "tokn" (known keys: ...)", so the user sees what to type instead.
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &Error{Key: path, Problem: err.Error(), Fix: "check the YAML syntax"}
+	}
+	var problems []string
+	for _, e := range te.Errors {
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			problems = append(problems, fmt.Sprintf("line %s: unknown key %q (known keys: %s)", m[1], m[2], strings.Join(yamlKeys(m[3]), ", ")))
+			continue
+		}
+		problems = append(problems, e)
+	}
+	return &Error{Key: path, Problem: strings.Join(problems, "; "), Fix: "see config.example.yaml"}
+}
+
+func yamlKeys(typeName string) []string {
+	types := map[string]reflect.Type{
+		"file": reflect.TypeFor[file](), "fileSync": reflect.TypeFor[fileSync](),
+		"fileTenant": reflect.TypeFor[fileTenant](), "fileOverride": reflect.TypeFor[fileOverride](),
+	}
+	t, ok := types[typeName]
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		keys = append(keys, tag)
+	}
+	return keys
+}

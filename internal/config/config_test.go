@@ -1,0 +1,149 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) LookupEnv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEnvOnlyTenant(t *testing.T) {
+	c, err := Load("", envOf(map[string]string{
+		"DATABASE_URL":      "postgres://u:pw@db/x",
+		"ENGAGE_API_TOKEN":  "tok",
+		"ENGAGE_BASE_URL":   "http://127.0.0.1:8089/rest/v1",
+		"ENGAGE_TIMEZONE":   "Europe/Vienna",
+		"ENGAGE_START_DATE": "2026-10-01",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tenants) != 1 {
+		t.Fatalf("got %d tenants, want 1", len(c.Tenants))
+	}
+	tn := c.Tenants[0]
+	if tn.ID != DefaultTenantID || tn.Location.String() != "Europe/Vienna" || tn.StartDate.String() != "2026-10-01" || tn.Token.Reveal() != "tok" {
+		t.Errorf("tenant = %+v", tn)
+	}
+	if c.DatabaseURL.Reveal() != "postgres://u:pw@db/x" {
+		t.Errorf("DATABASE_URL not read")
+	}
+}
+
+func TestFileTenantsAndOverrides(t *testing.T) {
+	p := writeFile(t, `
+database_url: postgres://file/x
+tenants:
+  - id: acme
+    token_env: ACME_TOKEN
+    timezone: America/New_York
+    requests_per_second: 2.5
+  - id: globex
+    token: inline
+streams:
+  agent_times_online:
+    lookback: 3d
+    window_days: 2
+reports:
+  agent:
+    path: /report/agents
+`)
+	c, err := Load(p, envOf(map[string]string{"ACME_TOKEN": "secret-acme", "DATABASE_URL": "postgres://env/x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.DatabaseURL.Reveal(); got != "postgres://env/x" {
+		t.Errorf("DATABASE_URL should win over the file, got %s", got)
+	}
+	if c.Tenants[0].Token.Reveal() != "secret-acme" || c.Tenants[0].RequestsPerSecond != 2.5 || c.Tenants[0].Burst != 2 {
+		t.Errorf("acme = %+v", c.Tenants[0])
+	}
+	if c.Tenants[1].Location != time.UTC {
+		t.Errorf("default timezone should be UTC, got %v", c.Tenants[1].Location)
+	}
+	streams, err := c.Streams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range streams {
+		if s.Name == "agent_times_online" && (s.Lookback != 72*time.Hour || s.WindowDays != 2) {
+			t.Errorf("stream override not applied: %+v", s)
+		}
+		if s.Report == "agent" && s.Path != "/report/agents" {
+			t.Errorf("report override not applied: %+v", s)
+		}
+	}
+}
+
+func TestErrorsNameTheKeyAndTheFix(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		want       []string
+	}{
+		{"unknown key", "tenants:\n  - id: a\n    tokn: x\n", nil, []string{"line 3", `unknown key "tokn"`, "token_env"}},
+		{"bad timezone", "tenants:\n  - id: a\n    token: x\n    timezone: Europe/Viena\n", nil, []string{"tenants[0].timezone", "Europe/Viena", "IANA"}},
+		{"missing token env", "tenants:\n  - id: a\n    token_env: NOPE\n", nil, []string{"tenants[0].token_env", "NOPE is not set"}},
+		{"bad start date", "tenants:\n  - id: a\n    token: x\n    start_date: 01.10.2026\n", nil, []string{"tenants[0].start_date", "YYYY-MM-DD"}},
+		{"duplicate id", "tenants:\n  - {id: a, token: x}\n  - {id: a, token: y}\n", nil, []string{"tenants[1].id", "used twice"}},
+		{"bad lookback", "streams:\n  agent_times_online: {lookback: soon}\n", nil, []string{"streams.agent_times_online.lookback", "2d"}},
+		{"unknown stream", "streams:\n  agent_time_online: {window_days: 2}\n", nil, []string{"streams.agent_time_online", "engage-etl streams"}},
+		{"env timezone", "", map[string]string{"ENGAGE_API_TOKEN": "x", "ENGAGE_TIMEZONE": "Mars/Olympus"}, []string{"ENGAGE_TIMEZONE", "IANA"}},
+		{"parallelism", "sync: {window_parallelism: 0}\n", nil, []string{"sync.window_parallelism", "1 to 64"}},
+		{"base url", "tenants:\n  - {id: a, token: x, base_url: 'ftp://x'}\n", nil, []string{"tenants[0].base_url"}},
+	}
+	for _, tt := range tests {
+		p := ""
+		if tt.yaml != "" {
+			p = writeFile(t, tt.yaml)
+		}
+		_, err := Load(p, envOf(tt.env))
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tt.name, err, w)
+			}
+		}
+	}
+}
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	s := Secret("hunter2")
+	var sb strings.Builder
+	slog.New(slog.NewJSONHandler(&sb, nil)).Info("x", "token", s)
+	b, _ := json.Marshal(struct{ T Secret }{s})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), sb.String(), string(b)} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret leaked: %s", out)
+		}
+	}
+	if s.Reveal() != "hunter2" {
+		t.Error("Reveal lost the value")
+	}
+}
+
+func TestEmptyFileIsFine(t *testing.T) {
+	if _, err := Load(writeFile(t, ""), envOf(nil)); err != nil {
+		t.Fatalf("empty file: %v", err)
+	}
+}
