@@ -259,4 +259,3 @@ func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) error) error {
 	c.next = next
 	return nil
 }
-
