@@ -50,6 +50,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if err := store.CheckCurrent(ctx); err != nil {
+		return err
+	}
 
 	runner := &pipeline.Runner{
 		Store: store, Log: log, Now: time.Now,

@@ -38,7 +38,7 @@ func (s *Server) agentReport(r *http.Request, t *tenant, now time.Time) (any, er
 		if m.GroupBy != "AGENT" {
 			return nil, badRequest("groupBy %q is not allowed for report agent (allowed: AGENT)", m.GroupBy)
 		}
-		secs := map[civil.Date]map[string]int64{}
+		total := map[civil.Date]map[string]time.Duration{}
 		for _, sp := range spans {
 			sp, ok := sp.visible(now)
 			if !ok || !sp.end.After(from) || !sp.start.Before(to) {
@@ -46,14 +46,15 @@ func (s *Server) agentReport(r *http.Request, t *tenant, now time.Time) (any, er
 			}
 			start, end := maxTime(sp.start, from), minTime(sp.end, to)
 			splitByDay(start, end, t.loc, func(d civil.Date, dur time.Duration) {
-				if secs[d] == nil {
-					secs[d] = map[string]int64{}
+				if total[d] == nil {
+					total[d] = map[string]time.Duration{}
 				}
-				secs[d][t.agents[sp.agent].email] += int64(dur / time.Second)
+				total[d][t.agents[sp.agent].email] += dur
 			})
 		}
-		for d, byAgent := range secs {
-			for email, v := range byAgent {
+		for d, byAgent := range total {
+			for email, dur := range byAgent {
+				v := int64(dur / time.Second)
 				if v == 0 {
 					continue // empty groups are omitted, not zero
 				}

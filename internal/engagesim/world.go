@@ -103,7 +103,7 @@ func shift(rng *rand.Rand, a agent, d civil.Date, loc *time.Location) (login, on
 
 	sessions := [][2]time.Time{{begin, end}}
 	if length > 7*time.Hour {
-		mid := begin.Add(length / 2)
+		mid := begin.Add((length / 2).Truncate(time.Second))
 		brk := time.Duration(30*60+rng.IntN(30*60)) * time.Second
 		sessions = [][2]time.Time{{begin, mid}, {mid.Add(brk), end}}
 	}

@@ -100,3 +100,26 @@ func (s *Store) MigrateUp(ctx context.Context) error {
 	defer g.Close()
 	return g.Up()
 }
+
+// CheckCurrent fails with advice when the warehouse is not at this binary's
+// latest migration, instead of letting the first query fail on a missing table.
+func (s *Store) CheckCurrent(ctx context.Context) error {
+	g, err := s.NewMigrator()
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	v, dirty, err := g.Version()
+	if err != nil {
+		return err
+	}
+	switch latest := LatestVersion(); {
+	case dirty:
+		return fmt.Errorf("warehouse migration %d failed half-way: fix the database, then run 'engage-etl migrate up'", v)
+	case v < latest:
+		return fmt.Errorf("warehouse is at migration %d of %d: run 'engage-etl migrate up'", v, latest)
+	case v > latest:
+		return fmt.Errorf("warehouse is at migration %d, newer than this binary knows (%d): upgrade engage-etl", v, latest)
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+# engage-etl: `make demo` loads a simulated tenant into the local PostgreSQL,
+# `make test` runs every test (race detector on) against a real PostgreSQL.
+
+GO       ?= go
+LOCAL_PG := postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
+# Tests take their PostgreSQL from ENGAGE_ETL_TEST_DATABASE_URL; when it is
+# unset and a local server answers, that one; otherwise testcontainers starts
+# one where Docker runs, and the tests fail loudly where nothing is available.
+ENGAGE_ETL_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo '$(LOCAL_PG)')
+export ENGAGE_ETL_TEST_DATABASE_URL
+
+.PHONY: all build test lint bench fuzz demo clean
+
+all: lint test
+
+build:
+	$(GO) build -o bin/engage-etl ./cmd/engage-etl
+
+test:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeArray -fuzztime 30s ./internal/engage/
+
+demo:
+	$(GO) run ./cmd/engage-etl demo
+
+clean:
+	rm -rf bin

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/testdb"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func cli(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	return result{code, out.String(), errOut.String()}
+}
+
+func startSim(t *testing.T) string {
+	t.Helper()
+	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 5, Now: time.Now().Add(-time.Hour),
+		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "Europe/Vienna"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL + engagesim.Prefix
+}
+
+func count(t *testing.T, dsn, sql string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrateSyncAndResync(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
+		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
+	}
+	if r := cli(t, env, "sync"); r.code != exitFailed || !strings.Contains(r.stderr, "migrate up") {
+		t.Errorf("sync before migrate: exit %d, stderr %q; want 1 and advice to migrate", r.code, r.stderr)
+	}
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK || !strings.Contains(r.stdout, "at migration 1 of 1") {
+		t.Fatalf("migrate up: %+v", r)
+	}
+	r := cli(t, env, "sync", "--streams", "agent_*")
+	if r.code != exitOK {
+		t.Fatalf("sync: %+v", r)
+	}
+	for _, s := range []string{"agent_online_time_by_agent", "agent_times_loggedin"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("summary does not list %s:\n%s", s, r.stdout)
+		}
+	}
+	facts := count(t, env["DATABASE_URL"], `SELECT count(*) FROM engage.fact_agent_time`)
+	if facts == 0 {
+		t.Fatal("sync loaded no agent times")
+	}
+	if r := cli(t, env, "sync", "--streams", "agent_times_online"); r.code != exitOK {
+		t.Fatalf("second sync: %+v", r)
+	}
+	if got := count(t, env["DATABASE_URL"], `SELECT count(*) FROM engage.fact_agent_time`); got != facts {
+		t.Errorf("second sync changed the row count from %d to %d", facts, got)
+	}
+	if r := cli(t, env, "migrate", "version"); !strings.Contains(r.stdout, "1 of 1") {
+		t.Errorf("migrate version: %+v", r)
+	}
+}
+
+func TestWrongTokenFailsWithOneLineAndNoFacts(t *testing.T) {
+	dsn := testdb.New(t)
+	env := map[string]string{"DATABASE_URL": dsn, "ENGAGE_BASE_URL": startSim(t),
+		"ENGAGE_API_TOKEN": "wrong-secret-token", "ENGAGE_TENANT_ID": "acme"}
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	r := cli(t, env, "sync")
+	if r.code == exitOK {
+		t.Fatalf("sync with a wrong token exited 0")
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "acme") || !strings.Contains(lines[0], "401") {
+		t.Errorf("stderr = %q, want one line naming tenant acme and the 401", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "wrong-secret-token") {
+		t.Error("the token was printed")
+	}
+	if n := count(t, dsn, `SELECT (SELECT count(*) FROM engage.fact_report_metric) + (SELECT count(*) FROM engage.fact_agent_time)`); n != 0 {
+		t.Errorf("%d fact rows written with a refused token", n)
+	}
+	if n := count(t, dsn, `SELECT count(*) FROM etl.run_stream WHERE status = 'failed' AND error LIKE '%401%'`); n == 0 {
+		t.Error("the 401 is not in etl.run_stream")
+	}
+	if n := count(t, dsn, `SELECT count(*) FROM etl.run_stream WHERE error LIKE '%wrong-secret-token%'`); n != 0 {
+		t.Error("the token is in the run history")
+	}
+}
+
+func TestBadConfigExitsTwoAndNamesTheKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("tenants:\n  - id: a\n    token: x\n    timezone: Europe/Viena\n"), 0o600)
+	r := cli(t, nil, "sync", "--config", p)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "tenants[0].timezone") {
+		t.Errorf("exit %d, stderr %q; want 2 naming tenants[0].timezone", r.code, r.stderr)
+	}
+	if r := cli(t, nil, "sync"); r.code != exitUsage || !strings.Contains(r.stderr, "ENGAGE_API_TOKEN") {
+		t.Errorf("no tenant: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := cli(t, map[string]string{"ENGAGE_API_TOKEN": "x"}, "sync", "--streams", "nope*"); r.code != exitUsage {
+		t.Errorf("unknown stream: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := cli(t, nil, "migrate", "sideways"); r.code != exitUsage {
+		t.Errorf("migrate sideways: exit %d", r.code)
+	}
+	if r := cli(t, nil, "frobnicate"); r.code != exitUsage {
+		t.Errorf("unknown command: exit %d", r.code)
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	if r := cli(t, nil, "--help"); r.code != exitOK || !strings.Contains(r.stdout, "Commands:") {
+		t.Errorf("--help: %+v", r)
+	}
+	for name := range commands {
+		r := cli(t, nil, name, "--help")
+		if r.code != exitOK || !strings.Contains(r.stdout, "Usage: engage-etl "+name) {
+			t.Errorf("%s --help: exit %d, stdout %q", name, r.code, r.stdout)
+		}
+	}
+}
+
+func TestStreamsListsTheCatalogWithOverrides(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("reports:\n  agent: {path: /report/agents}\n"), 0o600)
+	r := cli(t, nil, "streams", "--config", p)
+	if r.code != exitOK || !strings.Contains(r.stdout, "POST /report/agents") || !strings.Contains(r.stdout, "agent_times_online") {
+		t.Errorf("streams: %+v", r)
+	}
+}

@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/extract"
+)
+
+func TestCheckpointAdvancesOnlyOverContiguousWindows(t *testing.T) {
+	ws := extract.Plan(civil.Date{Year: 2026, Month: 1, Day: 1}, civil.Date{Year: 2026, Month: 1, Day: 5}, 1, time.UTC)
+	now := ws[3].Start.Add(6 * time.Hour) // inside the last window
+	cp := newCheckpoint(ws, now)
+	var got []time.Time
+	commit := func(i int, fail bool) {
+		err := cp.commit(i, func(advance time.Time) error {
+			if fail {
+				return errors.New("rollback")
+			}
+			got = append(got, advance)
+			return nil
+		})
+		if (err != nil) != fail {
+			t.Fatalf("window %d: err = %v", i, err)
+		}
+	}
+	commit(1, false) // window 0 missing: no advance
+	commit(0, true)  // window 0 rolls back: still no advance, and not done
+	commit(0, false) // now 0 and 1 are contiguous
+	commit(3, false) // window 2 missing
+	commit(2, false) // 2 and 3 done: advance to the end of 3, capped at now
+	want := []time.Time{{}, ws[1].End, {}, now}
+	if len(got) != len(want) {
+		t.Fatalf("got %d commits, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Errorf("commit %d advanced to %v, want %v", i, got[i], want[i])
+		}
+	}
+}
