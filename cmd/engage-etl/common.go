@@ -68,8 +68,18 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", c.logFormat)}
 }
 
-func (c *common) load(e *env) (*config.Config, error) {
-	return config.Load(c.configPath, e.lookup)
+// start parses args, then builds the logger and loads the configuration:
+// the prologue of every warehouse command.
+func (c *common) start(e *env, fs *flag.FlagSet, args []string) (*slog.Logger, *config.Config, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, nil, err
+	}
+	log, err := c.logger(e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(c.configPath, e.lookup)
+	return log, cfg, err
 }
 
 // openStore connects to the configured warehouse.

@@ -27,14 +27,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "warn")
 	sf.register(fs, "Europe/Vienna")
 	dbURL := fs.String("database-url", "", "warehouse `URL` (default: DATABASE_URL, else "+defaultDemoDatabase+")")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := c.logger(e.stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := c.load(e)
+	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}

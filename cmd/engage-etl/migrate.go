@@ -15,7 +15,8 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		"  down [N]  revert the last N migrations (all when N is omitted)\n"+
 		"  version   print the applied version and the latest this binary knows")
 	c.register(fs, "warn")
-	if err := parse(fs, args); err != nil {
+	_, cfg, err := c.start(e, fs, args)
+	if err != nil {
 		return err
 	}
 	rest := fs.Args()
@@ -41,10 +42,6 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		}
 	default:
 		return usageError{fmt.Errorf("migrate %q: say up, down [N] or version", rest[0])}
-	}
-	cfg, err := c.load(e)
-	if err != nil {
-		return err
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {

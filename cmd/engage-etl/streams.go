@@ -10,10 +10,7 @@ func runStreams(ctx context.Context, e *env, args []string) error {
 	var c common
 	fs := newFlagSet(e, "streams", "streams [--config FILE]\n\nLists every stream with the config file's overrides applied.")
 	c.register(fs, "warn")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := c.load(e)
+	_, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}

@@ -19,14 +19,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "warn")
 	tenant := fs.String("tenant", "", "sync only this tenant `id`")
 	streams := fs.String("streams", "", "comma-separated stream names or globs (default: all; see 'engage-etl streams')")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := c.logger(e.stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := c.load(e)
+	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,9 @@ import (
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
+// testdbNew is testdb.New for tests and benchmarks alike.
+func testdbNew(tb testing.TB) string { return testdb.New(tb) }
+
 func newStore(t *testing.T) *load.Store {
 	t.Helper()
 	s, err := load.Open(context.Background(), testdb.New(t))
