@@ -1,13 +1,18 @@
 package engagesim
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // clock is the simulated time: it starts at start and advances rate simulated
 // seconds per real second (0: it stands still, so answers never change).
 type clock struct {
-	start time.Time
-	real  time.Time
-	rate  float64
+	mu     sync.Mutex
+	start  time.Time
+	real   time.Time
+	rate   float64
+	offset time.Duration // added by advance
 }
 
 func newClock(start time.Time, rate float64) *clock {
@@ -15,9 +20,18 @@ func newClock(start time.Time, rate float64) *clock {
 }
 
 func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.start.Add(c.offset)
 	if c.rate == 0 {
-		return c.start
+		return t
 	}
 	elapsed := time.Duration(float64(time.Since(c.real)) * c.rate)
-	return c.start.Add(elapsed).Truncate(time.Millisecond)
+	return t.Add(elapsed).Truncate(time.Millisecond)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }

@@ -1,9 +1,14 @@
 // Package engagesim simulates the TeamViewer Engage REST API for tests, demos
 // and `engage-etl simulate`.
 //
-// It generates one seeded world (tenants, agents and their online and
-// logged-in ranges) and computes every answer from it, so reports and detail
-// rows reconcile exactly. The same Config gives byte-identical answers. Faults
+// It generates one seeded world per tenant (agents in teams whose membership
+// changes, customers, conversations on every channel with their status
+// lifecycle and messages, website sessions and visits, co-browsing,
+// conferences, routing rule matches, agent online and logged-in ranges, and
+// the four activity logs) and computes every answer from it, so reports,
+// detail rows, lists and activity logs reconcile exactly. Only what happened
+// before the simulated now is visible: a moving clock (ClockRate, or Advance)
+// brings new conversations, new events and late updates to old conversations. The same Config gives byte-identical answers. Faults
 // (429 with Retry-After, 5xx, truncated bodies, connection resets) are drawn
 // deterministically per identical request, and MaxConsecutive bounds how often
 // one request fails in a row, so a test can demand "fails twice, then works".
@@ -23,10 +28,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
 )
 
 // DefaultToken authenticates the default tenant.
@@ -38,14 +48,39 @@ const Prefix = "/rest/v1"
 // Config describes the simulated world and its behaviour.
 type Config struct {
 	Seed      uint64
-	Days      int       // local days of history up to Now (default 14)
-	Now       time.Time // the simulated moment the server starts at (default: wall clock)
-	ClockRate float64   // simulated seconds per real second; 0 keeps the clock still
+	Start     civil.Date // first local day of the world; zero: Days before Now
+	Days      int        // local days of history (default 14)
+	Now       time.Time  // the simulated moment the server starts at (default: wall clock)
+	ClockRate float64    // simulated seconds per real second; 0 keeps the clock still
 	Tenants   []TenantConfig
-	Agents    int // agents per tenant (default 8)
+	Scale     float64 // conversations per tenant and weekday (default 40)
+	Agents    int     // agents per tenant (default 8)
 	Latency   time.Duration
 	Faults    Faults
+	RateLimit float64 // requests per second per token, answered 429 beyond; 0: no limit
 	Logger    *slog.Logger
+}
+
+// presetTenants are the tenants DefaultTenants hands out, in different zones.
+var presetTenants = []TenantConfig{
+	{"acme", "acme-token", "Europe/Vienna"},
+	{"globex", "globex-token", "America/New_York"},
+	{"initech", "initech-token", "Asia/Tokyo"},
+	{"umbrella", "umbrella-token", "Australia/Sydney"},
+}
+
+// DefaultTenants returns n tenants, each in its own time zone.
+func DefaultTenants(n int) []TenantConfig {
+	out := make([]TenantConfig, 0, n)
+	for i := 0; i < n; i++ {
+		tc := presetTenants[i%len(presetTenants)]
+		if i >= len(presetTenants) {
+			tc.ID = fmt.Sprintf("%s%d", tc.ID, i/len(presetTenants))
+			tc.Token = tc.ID + "-token"
+		}
+		out = append(out, tc)
+	}
+	return out
 }
 
 // TenantConfig is one simulated tenant.
@@ -77,6 +112,7 @@ type Server struct {
 	mu       sync.Mutex
 	faulted  map[string]int // consecutive faults per request key
 	byStatus map[int]int
+	limiters map[string]*rate.Limiter
 }
 
 // New builds the world described by cfg.
@@ -86,6 +122,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Agents <= 0 {
 		cfg.Agents = 8
+	}
+	if cfg.Agents > 100 {
+		return nil, errors.New("at most 100 agents per tenant")
+	}
+	if cfg.Scale <= 0 {
+		cfg.Scale = 40
 	}
 	if cfg.Now.IsZero() {
 		cfg.Now = time.Now()
@@ -107,24 +149,65 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		faulted:  map[string]int{},
 		byStatus: map[int]int{},
+		limiters: map[string]*rate.Limiter{},
 	}
-	for _, tc := range cfg.Tenants {
+	ids := map[string]bool{}
+	for i, tc := range cfg.Tenants {
 		if tc.ID == "" || tc.Token == "" {
 			return nil, errors.New("simulated tenant needs an id and a token")
 		}
-		if _, dup := s.tenants[tc.Token]; dup {
-			return nil, fmt.Errorf("token of tenant %s is used twice", tc.ID)
+		if _, dup := s.tenants[tc.Token]; dup || ids[tc.ID] {
+			return nil, fmt.Errorf("tenant %s: id or token used twice", tc.ID)
 		}
+		ids[tc.ID] = true
 		loc, err := time.LoadLocation(tc.Timezone)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: timezone %q: %w", tc.ID, tc.Timezone, err)
 		}
-		t := generate(cfg, tc, loc)
+		t := &tenant{idx: i, id: tc.ID, loc: loc, seed: cfg.Seed}
+		t.first, t.last = worldDays(cfg, loc)
 		s.tenants[tc.Token] = t
 		s.order = append(s.order, t)
 	}
+	// Tenants are independent: build them in parallel.
+	var wg sync.WaitGroup
+	for _, t := range s.order {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.build(cfg) }()
+	}
+	wg.Wait()
 	s.routes()
 	return s, nil
+}
+
+// worldDays is the range of local days generated: Days from Start, or the
+// Days up to Now, plus room ahead for a moving clock.
+func worldDays(cfg Config, loc *time.Location) (first, last civil.Date) {
+	today := civil.Of(cfg.Now, loc)
+	if !cfg.Start.IsZero() {
+		return cfg.Start, cfg.Start.AddDays(cfg.Days - 1)
+	}
+	ahead := 2
+	if cfg.ClockRate > 0 {
+		ahead += min(365, int(cfg.ClockRate)+1)
+	}
+	return today.AddDays(1 - cfg.Days), today.AddDays(ahead)
+}
+
+// Advance moves the simulated clock forward by d: what happens in between
+// (new conversations, status changes, activity) becomes visible.
+func (s *Server) Advance(d time.Duration) { s.clock.advance(d) }
+
+// Tenants lists the simulated tenants.
+func (s *Server) Tenants() []TenantConfig { return slices.Clone(s.cfg.Tenants) }
+
+func (s *Server) tenantByID(id string) *tenant {
+	for _, t := range s.order {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
 }
 
 // Handler serves the API.
@@ -154,11 +237,37 @@ func (s *Server) routes() {
 		method, path, _ := strings.Cut(pattern, " ")
 		s.mux.Handle(method+" "+Prefix+path, s.serve(h))
 	}
-	api("POST /report/agent", s.agentReport)
+	for name := range reportDefs {
+		api("POST /report/"+name, s.report(name))
+	}
+	api("POST /report/realtime", s.realtime)
 	api("POST /report/agent/times/online", s.agentTimes(func(t *tenant) []span { return t.online }))
 	api("POST /report/agent/times/loggedin", s.agentTimes(func(t *tenant) []span { return t.loggedIn }))
+	api("POST /report/chat/conversations", s.conversationsReport)
+	api("POST /report/chat/agents", s.chatAgentsReport)
+	api("GET /report/chat/messages", s.messagesReport)
+	api("POST /report/visit/table", s.visitTable)
+	api("POST /report/cobrowse/table", s.cobrowseTable)
+	api("GET /user", s.users)
+	api("GET /team", s.teamsList)
+	api("GET /customer", s.customersList)
+	api("GET /role", s.rolesList)
+	api("GET /rule", s.rulesList)
+	for log, name := range logNames {
+		api("GET /activity/"+name, s.activity(log))
+	}
 	s.mux.HandleFunc("GET /__sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	s.mux.HandleFunc("GET /__sim/truth", s.truthHandler)
+	s.mux.HandleFunc("POST /__sim/advance", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		if err != nil || d < 0 {
+			s.fail(w, r, s.clock.now(), &apiError{http.StatusBadRequest, "by must be a positive duration such as 90m"})
+			return
+		}
+		s.Advance(d)
+		writeJSON(w, http.StatusOK, map[string]any{"now": isoTime(s.clock.now())})
 	})
 	s.mux.Handle(Prefix+"/", s.serve(func(r *http.Request, _ *tenant, _ time.Time) (any, error) {
 		return nil, &apiError{http.StatusNotFound, "No endpoint " + r.Method + " " + r.URL.Path}
@@ -179,6 +288,11 @@ func (s *Server) serve(h handler) http.Handler {
 		t := s.authenticate(r)
 		if t == nil {
 			s.fail(w, r, now, &apiError{http.StatusUnauthorized, "Full authentication is required to access this resource"})
+			return
+		}
+		if wait, limited := s.rateLimited(t); limited {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			s.fail(w, r, now, &apiError{http.StatusTooManyRequests, "Rate limit of the API token exceeded"})
 			return
 		}
 		fault := s.drawFault(r, body)
@@ -221,6 +335,26 @@ func (s *Server) serve(h handler) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		w.Write(b)
 	})
+}
+
+// rateLimited applies the per-token request rate, as the real API does.
+func (s *Server) rateLimited(t *tenant) (time.Duration, bool) {
+	if s.cfg.RateLimit <= 0 {
+		return 0, false
+	}
+	s.mu.Lock()
+	l := s.limiters[t.id]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), max(1, int(s.cfg.RateLimit)))
+		s.limiters[t.id] = l
+	}
+	s.mu.Unlock()
+	r := l.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return d, true
+	}
+	return 0, false
 }
 
 func (s *Server) authenticate(r *http.Request) *tenant {
