@@ -10,13 +10,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 )
 
 // simFlags are the simulator's knobs, shared by simulate and demo.
 type simFlags struct {
 	seed        uint64
+	start       string
 	days        int
+	tenants     int
+	scale       float64
+	rateLimit   float64
 	token       string
 	tenantID    string
 	timezone    string
@@ -33,10 +38,14 @@ type simFlags struct {
 
 func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same flags give the same answers")
-	fs.IntVar(&f.days, "days", 14, "local days of history up to now")
-	fs.StringVar(&f.token, "token", engagesim.DefaultToken, "API token the simulated tenant accepts")
-	fs.StringVar(&f.tenantID, "tenant-id", "sim", "id of the simulated tenant")
-	fs.StringVar(&f.timezone, "timezone", timezone, "IANA time zone of the tenant")
+	fs.StringVar(&f.start, "start", "", "first local day of the world, YYYY-MM-DD (default: --days before now)")
+	fs.IntVar(&f.days, "days", 14, "local days of history")
+	fs.IntVar(&f.tenants, "tenants", 2, "number of tenants; the first takes --tenant-id, --token and --timezone, the others preset ids, tokens and zones")
+	fs.Float64Var(&f.scale, "scale", 40, "conversations per tenant and weekday")
+	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per token before 429 (0: no limit)")
+	fs.StringVar(&f.token, "token", engagesim.DefaultToken, "API token of the first tenant")
+	fs.StringVar(&f.tenantID, "tenant-id", "sim", "id of the first tenant")
+	fs.StringVar(&f.timezone, "timezone", timezone, "IANA time zone of the first tenant")
 	fs.StringVar(&f.now, "now", "", "simulated start time, RFC 3339 (default: the wall clock)")
 	fs.Float64Var(&f.clockRate, "clock-rate", 0, "simulated seconds per real second (0: the clock stands still)")
 	fs.DurationVar(&f.latency, "latency", 0, "delay before every answer")
@@ -51,7 +60,7 @@ func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	cfg := engagesim.Config{
 		Seed: f.seed, Days: f.days, ClockRate: f.clockRate, Latency: f.latency, Logger: log,
-		Tenants: []engagesim.TenantConfig{{ID: f.tenantID, Token: f.token, Timezone: f.timezone}},
+		Scale: f.scale, RateLimit: f.rateLimit, Tenants: f.tenantList(),
 		Faults: engagesim.Faults{
 			Rate429: f.fault429, Rate5xx: f.fault5xx, RateTruncate: f.faultTrunc, RateReset: f.faultReset,
 			MaxConsecutive: f.maxInARow, RetryAfter: time.Duration(f.retryAfterS) * time.Second,
@@ -59,6 +68,19 @@ func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	}
 	if f.days < 1 || f.days > 3660 {
 		return cfg, usageError{fmt.Errorf("--days %d: use 1 to 3660", f.days)}
+	}
+	if f.tenants < 1 || f.tenants > 50 {
+		return cfg, usageError{fmt.Errorf("--tenants %d: use 1 to 50", f.tenants)}
+	}
+	if f.scale <= 0 || f.scale > 100000 {
+		return cfg, usageError{fmt.Errorf("--scale %v: use a positive number of conversations per day", f.scale)}
+	}
+	if f.start != "" {
+		d, err := civil.Parse(f.start)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--start: %w", err)}
+		}
+		cfg.Start = d
 	}
 	if sum := f.fault429 + f.fault5xx + f.faultTrunc + f.faultReset; sum < 0 || sum > 1 {
 		return cfg, usageError{fmt.Errorf("fault fractions add up to %v: each is in [0, 1] and together at most 1", sum)}
@@ -71,6 +93,20 @@ func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 		cfg.Now = t
 	}
 	return cfg, nil
+}
+
+// tenantList is the first tenant from the flags, then presets with other ids.
+func (f *simFlags) tenantList() []engagesim.TenantConfig {
+	out := []engagesim.TenantConfig{{ID: f.tenantID, Token: f.token, Timezone: f.timezone}}
+	for _, tc := range engagesim.DefaultTenants(f.tenants + 1) {
+		if len(out) == f.tenants {
+			break
+		}
+		if tc.ID != f.tenantID && tc.Token != f.token {
+			out = append(out, tc)
+		}
+	}
+	return out
 }
 
 func runSimulate(ctx context.Context, e *env, args []string) error {
@@ -99,8 +135,11 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Engage simulator: tenant %s (%s), %d days up to %s\n  base URL http://%s%s\n  Ctrl-C stops it\n",
-		sf.tenantID, sf.timezone, sf.days, sim.Now().Format(time.RFC3339), ln.Addr(), engagesim.Prefix)
+	fmt.Fprintf(e.stdout, "Engage simulator at http://%s%s, %d days, clock at %s\n", ln.Addr(), engagesim.Prefix, sf.days, sim.Now().Format(time.RFC3339))
+	for _, tc := range sim.Tenants() {
+		fmt.Fprintf(e.stdout, "  tenant %-10s zone %-18s token %s\n", tc.ID, tc.Timezone, tc.Token)
+	}
+	fmt.Fprintf(e.stdout, "  ground truth: GET /__sim/truth?tenant=&stream=&from=&to=   Ctrl-C stops it\n")
 	return serve(ctx, ln, sim.Handler())
 }
 

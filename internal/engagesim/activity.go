@@ -21,10 +21,14 @@ var logNames = [numLogs]string{"call", "livechat", "status", "liveview"}
 // event is one activity log entry, kept small: what it refers to is looked
 // up (or re-derived) only when a page shows it.
 type event struct {
-	at  time.Time
-	ref int32 // conversation, conference or co-browse index
-	sub int16 // message or status-change index within a conversation
+	atMs int64 // epoch milliseconds: a third of a time.Time, and these are millions
+	ref  int32 // conversation, conference or co-browse index
+	sub  int16 // message or status-change index within a conversation
 }
+
+func (e event) at() time.Time { return time.UnixMilli(e.atMs) }
+
+func ev(at time.Time, ref, sub int) event { return event{at.UnixMilli(), int32(ref), int16(sub)} }
 
 // buildLogs derives every activity event from the world: a status change of
 // a conversation, a message an agent sent, a conference, a co-browse session.
@@ -33,24 +37,24 @@ func (t *tenant) buildLogs() {
 		c := &t.convs[i]
 		tl := t.timeline(c)
 		for k, s := range tl.status {
-			t.logs[logStatus] = append(t.logs[logStatus], event{s.at, int32(i), int16(k)})
+			t.logs[logStatus] = append(t.logs[logStatus], ev(s.at, i, k))
 		}
 		for k, m := range tl.msgs {
 			if !m.fromCustomer {
-				t.logs[logLivechat] = append(t.logs[logLivechat], event{m.at, int32(i), int16(k)})
+				t.logs[logLivechat] = append(t.logs[logLivechat], ev(m.at, i, k))
 			}
 		}
 	}
 	for i, c := range t.conferences {
-		t.logs[logCall] = append(t.logs[logCall], event{c.start, int32(i), 0})
+		t.logs[logCall] = append(t.logs[logCall], ev(c.start, i, 0))
 	}
 	for i, c := range t.cobrowses {
-		t.logs[logLiveview] = append(t.logs[logLiveview], event{c.start, int32(i), 0})
+		t.logs[logLiveview] = append(t.logs[logLiveview], ev(c.start, i, 0))
 	}
 	for _, l := range t.logs {
 		sort.Slice(l, func(i, j int) bool {
-			if !l[i].at.Equal(l[j].at) {
-				return l[i].at.Before(l[j].at)
+			if l[i].atMs != l[j].atMs {
+				return l[i].atMs < l[j].atMs
 			}
 			if l[i].ref != l[j].ref {
 				return l[i].ref < l[j].ref
@@ -70,22 +74,23 @@ type activityEvent struct {
 }
 
 func (t *tenant) render(log int, e event) activityEvent {
-	id := idOf(e.at, t.id, logNames[log], e.ref, e.sub)
+	at := e.at()
+	id := idOf(at, t.id, logNames[log], e.ref, e.sub)
 	switch log {
 	case logCall:
 		c := t.conferences[e.ref]
-		return activityEvent{id, "START_CALL", strPtr(t.agents[c.agent].email), isoTime(e.at),
+		return activityEvent{id, "START_CALL", strPtr(t.agents[c.agent].email), isoTime(at),
 			map[string]string{"callId": c.id, "customerId": t.customerID(c.customer)}}
 	case logLiveview:
 		c := t.cobrowses[e.ref]
-		return activityEvent{id, "LIVE_VIEW", strPtr(t.agents[c.agent].email), isoTime(e.at),
+		return activityEvent{id, "LIVE_VIEW", strPtr(t.agents[c.agent].email), isoTime(at),
 			map[string]string{"sessionId": c.id}}
 	}
 	c := &t.convs[e.ref]
 	tl := t.timeline(c)
 	if log == logLivechat {
 		m := tl.msgs[e.sub]
-		return activityEvent{id, "MESSENGER_SEND", strPtr(t.agents[m.agent].email), isoTime(e.at),
+		return activityEvent{id, "MESSENGER_SEND", strPtr(t.agents[m.agent].email), isoTime(at),
 			map[string]string{"customerId": t.customers[c.customer].id}}
 	}
 	s := tl.status[e.sub]
@@ -93,7 +98,7 @@ func (t *tenant) render(log int, e event) activityEvent {
 	if m := tl.msgs[s.msg]; !m.fromCustomer {
 		user = strPtr(t.agents[m.agent].email)
 	}
-	return activityEvent{id, "STATUS_CHANGE", user, isoTime(e.at),
+	return activityEvent{id, "STATUS_CHANGE", user, isoTime(at),
 		map[string]string{"customerId": t.customers[c.customer].id, "status": s.status, "messageId": messageID(c, s.msg)}}
 }
 
@@ -106,7 +111,8 @@ func (t *tenant) customerID(i int32) string {
 
 // visibleEvents is the prefix of a log that happened before now.
 func visibleEvents(l []event, now time.Time) []event {
-	return l[:sort.Search(len(l), func(i int) bool { return !l[i].at.Before(now) })]
+	ms := now.UnixMilli()
+	return l[:sort.Search(len(l), func(i int) bool { return l[i].atMs >= ms })]
 }
 
 // activity serves GET /activity/{log} as a Spring Page, newest first. There

@@ -116,7 +116,7 @@ func activityTruth(log int) func(t *tenant, from, to, now time.Time) (int, float
 	return func(t *tenant, from, to, now time.Time) (int, float64) {
 		n := 0
 		for _, e := range visibleEvents(t.logs[log], now) {
-			if !e.at.Before(from) && e.at.Before(to) {
+			if at := e.at(); !at.Before(from) && at.Before(to) {
 				n++
 			}
 		}
