@@ -80,7 +80,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		ID: sf.tenantID, Timezone: sf.timezone, Location: loc, Client: client,
 		Start: civil.Of(sim.Now(), loc).AddDays(1 - sf.days),
 	}
-	runner := &pipeline.Runner{Store: store, Log: log, Now: sim.Now, WindowParallel: 4, StreamParallel: 4}
+	runner := &pipeline.Runner{Store: store, Log: log, Now: sim.Now, WindowParallel: 4, StreamParallel: 4, MessageParallel: 8}
 	started := time.Now()
 	res, err := runner.Sync(ctx, []pipeline.Tenant{tenant}, catalog.All())
 	if err != nil {

@@ -50,6 +50,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	runner := &pipeline.Runner{
 		Store: store, Log: log, Now: time.Now,
 		WindowParallel: cfg.Sync.WindowParallelism, StreamParallel: cfg.Sync.StreamParallelism,
+		MessageParallel: cfg.Sync.MessageParallelism, StoreMessageText: cfg.Sync.StoreMessageText,
 	}
 	res, err := runner.Sync(ctx, tenants, selected)
 	if err != nil {

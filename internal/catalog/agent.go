@@ -7,6 +7,8 @@ var agentReport = Report{
 	Metrics: []Metric{
 		{"ONLINE_TIME", Seconds},    // KNOWN
 		{"LOGGED_IN_TIME", Seconds}, // KNOWN
+		{"CONVERSATIONS", Count},
+		{"MESSAGES_SENT", Count},
 	},
 	GroupBys: []string{"AGENT"},
 }
@@ -16,12 +18,12 @@ func agentStreams() []Stream {
 		Stream{
 			Name: "agent_times_online", Kind: KindAgentTimes, TimeKind: "online",
 			Method: "POST", Path: "/report/agent/times/online", Body: DateFilterBody,
-			WindowDays: timesWindowDays, Lookback: timesLookback, Group: "details",
+			WindowDays: timesWindowDays, Lookback: timesLookback, Group: "details", Phase: PhaseFacts,
 		},
 		Stream{
 			Name: "agent_times_loggedin", Kind: KindAgentTimes, TimeKind: "logged_in",
 			Method: "POST", Path: "/report/agent/times/loggedin", Body: DateFilterBody,
-			WindowDays: timesWindowDays, Lookback: timesLookback, Group: "details",
+			WindowDays: timesWindowDays, Lookback: timesLookback, Group: "details", Phase: PhaseFacts,
 		},
 	)
 }

@@ -26,8 +26,47 @@ const (
 	// KindReport is a bucketed report: one metric, one groupBy, values per local day.
 	KindReport Kind = "report"
 	// KindAgentTimes is a detail array of agent online or logged-in ranges.
-	KindAgentTimes Kind = "agent_times"
+	KindAgentTimes         Kind = "agent_times"
+	KindConversations      Kind = "conversations"
+	KindConversationAgents Kind = "conversation_agents"
+	// KindMessages lists a window's conversations (IDsPath), then fetches
+	// each conversation's messages (Path) in parallel.
+	KindMessages Kind = "messages"
+	KindVisits   Kind = "visits"
+	KindCobrowse Kind = "cobrowse"
+	// KindRealtime is a snapshot of realtime figures, taken at each sync.
+	KindRealtime  Kind = "realtime"
+	KindUsers     Kind = "users"
+	KindTeams     Kind = "teams"
+	KindCustomers Kind = "customers"
+	KindRoles     Kind = "roles"
+	KindRules     Kind = "rules"
+	// KindActivity pages an activity log newest first back to the cursor.
+	KindActivity Kind = "activity"
 )
+
+// Planning says how a stream's work is cut into windows.
+type Planning int
+
+const (
+	// PlanDays: windows of whole local days, from the cursor (minus lookback) through today.
+	PlanDays Planning = iota
+	// PlanSnapshot: one window, the state at the moment of the sync (lists, realtime).
+	PlanSnapshot
+	// PlanSince: one window from the cursor (minus lookback) to now (activity logs).
+	PlanSince
+)
+
+// Planning returns how streams of this kind are windowed.
+func (k Kind) Planning() Planning {
+	switch k {
+	case KindRealtime, KindUsers, KindTeams, KindCustomers, KindRoles, KindRules:
+		return PlanSnapshot
+	case KindActivity:
+		return PlanSince
+	}
+	return PlanDays
+}
 
 // Unit of a report metric.
 type Unit string
@@ -71,11 +110,20 @@ type Stream struct {
 
 	// Agent time streams: "online" or "logged_in".
 	TimeKind string
+	// Activity streams: the log (call, livechat, status, liveview).
+	Log string
+	// Message streams: the conversation list whose ids are fetched.
+	IDsPath string
+	// Paged lists and logs: elements per page.
+	PageSize int
 
 	WindowDays int           // local days per request
 	Lookback   time.Duration // re-read before the cursor on every sync
 	Group      string        // schedule group
-	Disabled   bool          // left out by Apply (config: enabled: false)
+	// Phase orders streams within a tenant: dimensions (0) load before the
+	// facts that look them up (1), and those before facts keyed by them (2).
+	Phase    int
+	Disabled bool // left out by Apply (config: enabled: false)
 }
 
 // Report declares a bucketed report family: every metric with every allowed
@@ -93,12 +141,26 @@ type Metric struct {
 	Unit Unit
 }
 
+// Phases, in the order a tenant's streams load. Agent versions are derived
+// from roles, teams and users together, so those load one after another;
+// facts look dimensions up, so they follow; facts keyed by conversations
+// follow the conversations.
+const (
+	PhaseRoles = iota
+	PhaseTeams
+	PhaseDimensions
+	PhaseFacts
+	PhaseDependentFacts
+)
+
 // Defaults shared by the families.
 const (
 	reportWindowDays = 7
 	reportLookback   = 48 * time.Hour
 	timesWindowDays  = 7
 	timesLookback    = 24 * time.Hour
+	chatLookback     = 72 * time.Hour
+	activityLookback = time.Hour
 )
 
 // Streams expands the report into one stream per metric and groupBy.
@@ -113,7 +175,7 @@ func (r Report) Streams() []Stream {
 			out = append(out, Stream{
 				Name: name, Kind: KindReport, Method: "POST", Path: r.Path, Body: ReportBody,
 				Report: r.Name, Metric: m.Name, GroupBy: g, Unit: m.Unit,
-				WindowDays: reportWindowDays, Lookback: reportLookback, Group: "reports",
+				WindowDays: reportWindowDays, Lookback: reportLookback, Group: "reports", Phase: PhaseFacts,
 			})
 		}
 	}
@@ -125,6 +187,17 @@ func All() []Stream {
 	var out []Stream
 	for _, family := range [][]Stream{
 		agentStreams(),
+		chatReport.Streams(),
+		sessionReport.Streams(),
+		sessionMetricsReport.Streams(),
+		visitReport.Streams(),
+		cobrowseReport.Streams(),
+		conferenceReport.Streams(),
+		ruleReport.Streams(),
+		messageReport.Streams(),
+		detailStreams(),
+		listStreams(),
+		activityStreams(),
 	} {
 		out = append(out, family...)
 	}

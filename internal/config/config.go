@@ -57,9 +57,11 @@ type Tenant struct {
 
 // Sync tunes the pipeline.
 type Sync struct {
-	WindowParallelism  int // windows in flight per stream
-	StreamParallelism  int // streams in flight per tenant
-	DefaultHistoryDays int // history loaded on the first sync when no start_date is set
+	WindowParallelism  int  // windows in flight per stream
+	StreamParallelism  int  // streams in flight per tenant
+	MessageParallelism int  // conversations whose messages are fetched at once
+	DefaultHistoryDays int  // history loaded on the first sync when no start_date is set
+	StoreMessageText   bool // keep chat message text (personal data); off by default
 }
 
 // Defaults.
@@ -67,6 +69,7 @@ const (
 	DefaultRequestsPerSecond  = 5
 	DefaultWindowParallelism  = 4
 	DefaultStreamParallelism  = 4
+	DefaultMessageParallelism = 4
 	DefaultHistoryDays        = 30
 	DefaultHTTPAddr           = "127.0.0.1:9464"
 	DefaultTenantID           = "default"
@@ -157,9 +160,11 @@ type file struct {
 }
 
 type fileSync struct {
-	WindowParallelism  *int `yaml:"window_parallelism"`
-	StreamParallelism  *int `yaml:"stream_parallelism"`
-	DefaultHistoryDays *int `yaml:"default_history_days"`
+	WindowParallelism  *int  `yaml:"window_parallelism"`
+	StreamParallelism  *int  `yaml:"stream_parallelism"`
+	MessageParallelism *int  `yaml:"message_parallelism"`
+	DefaultHistoryDays *int  `yaml:"default_history_days"`
+	StoreMessageText   *bool `yaml:"store_message_text"`
 }
 
 type fileTenant struct {
@@ -192,7 +197,9 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		Sync: Sync{
 			WindowParallelism:  deref(f.Sync.WindowParallelism, DefaultWindowParallelism),
 			StreamParallelism:  deref(f.Sync.StreamParallelism, DefaultStreamParallelism),
+			MessageParallelism: deref(f.Sync.MessageParallelism, DefaultMessageParallelism),
 			DefaultHistoryDays: deref(f.Sync.DefaultHistoryDays, DefaultHistoryDays),
+			StoreMessageText:   deref(f.Sync.StoreMessageText, false),
 		},
 	}
 	if v, ok := env("DATABASE_URL"); ok && v != "" {
@@ -203,6 +210,7 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	}
 	for key, v := range map[string]int{
 		"sync.window_parallelism": c.Sync.WindowParallelism, "sync.stream_parallelism": c.Sync.StreamParallelism,
+		"sync.message_parallelism": c.Sync.MessageParallelism,
 	} {
 		if v < 1 || v > 64 {
 			return nil, &Error{Key: key, Problem: fmt.Sprintf("%d is out of range", v), Fix: "use a number from 1 to 64"}

@@ -1,11 +1,21 @@
 package engage
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ReportResponse is the answer of a bucketed report (CONTRACT.md §3): local day
 // "yyyy/MM/dd" -> group value (or the metric name when ungrouped) -> value.
+// The realtime report has the same envelope, keyed by metric name alone; see
+// RealtimeResponse.
 type ReportResponse struct {
 	Results map[string]map[string]Decimal `json:"results"`
+}
+
+// RealtimeResponse is the answer of POST /report/realtime: metric -> value.
+type RealtimeResponse struct {
+	Results map[string]Decimal `json:"results"`
 }
 
 // TimeRange is one interval of an agent time report.
@@ -19,4 +29,141 @@ type AgentTimes struct {
 	UserID     string      `json:"userId"`
 	TimeRanges []TimeRange `json:"timeRanges"`
 	SumMinutes int64       `json:"sumMinutes"`
+}
+
+// Conversation is one element of /report/chat/conversations.
+type Conversation struct {
+	ConversationID       string     `json:"conversationId"`
+	CustomerID           string     `json:"customerId"`
+	TeamID               string     `json:"teamId"`
+	Channel              string     `json:"channel"`
+	Status               string     `json:"status"`
+	Start                time.Time  `json:"start"`
+	End                  *time.Time `json:"end"`
+	UserIDs              []string   `json:"userIds"`
+	MessageCount         int        `json:"messageCount"`
+	CustomerMessageCount int        `json:"customerMessageCount"`
+	AgentMessageCount    int        `json:"agentMessageCount"`
+	FirstResponseTimeMs  *int64     `json:"firstResponseTimeMs"`
+	AvgResponseTimeMs    *int64     `json:"avgResponseTimeMs"`
+	DurationMs           int64      `json:"durationMs"`
+}
+
+// ConversationAgent is one element of /report/chat/agents.
+type ConversationAgent struct {
+	UserID              string `json:"userId"`
+	ConversationID      string `json:"conversationId"`
+	MessageCount        int    `json:"messageCount"`
+	FirstResponseTimeMs *int64 `json:"firstResponseTimeMs"`
+	AvgResponseTimeMs   *int64 `json:"avgResponseTimeMs"`
+}
+
+// Message is one element of /report/chat/messages.
+type Message struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversationId"`
+	CustomerID     string    `json:"customerId"`
+	UserID         *string   `json:"userId"`
+	FromCustomer   bool      `json:"fromCustomer"`
+	Type           string    `json:"type"`
+	Message        string    `json:"message"`
+	URL            *string   `json:"url"`
+	Timestamp      time.Time `json:"timestamp"`
+}
+
+// Visit is one element of /report/visit/table.
+type Visit struct {
+	VisitID         string    `json:"visitId"`
+	SessionID       string    `json:"sessionId"`
+	VisitorID       string    `json:"visitorId"`
+	URL             string    `json:"url"`
+	Path            string    `json:"path"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds Decimal   `json:"durationSeconds"`
+}
+
+// CobrowseSession is one element of /report/cobrowse/table.
+type CobrowseSession struct {
+	SessionID       string    `json:"sessionId"`
+	UserID          string    `json:"userId"`
+	CustomerID      string    `json:"customerId"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds Decimal   `json:"durationSeconds"`
+}
+
+// User is one element of GET /user.
+type User struct {
+	ID          string   `json:"id"`
+	Email       string   `json:"email"`
+	DisplayName string   `json:"displayName"`
+	Description string   `json:"description"`
+	RoleID      string   `json:"roleId"`
+	Tags        []string `json:"tags"`
+	Admin       bool     `json:"admin"`
+	MCOEnabled  bool     `json:"mcoEnabled"`
+	ExternalID  string   `json:"externalId"`
+}
+
+// Team is one element of GET /team.
+type Team struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+	Tags    []string `json:"tags"`
+}
+
+// Customer is one element of GET /customer.
+type Customer struct {
+	ID           string `json:"id"`
+	Email        string `json:"email"`
+	FirstName    string `json:"firstName"`
+	LastName     string `json:"lastName"`
+	Gender       string `json:"gender"`
+	ExternalID   string `json:"externalId"`
+	AssignedUser string `json:"assignedUser"`
+}
+
+// Role is one element of GET /role.
+type Role struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Rule is one element of GET /rule.
+type Rule struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Active bool     `json:"active"`
+	Types  []string `json:"types"`
+}
+
+// ListPage is the answer of a paged list (PageinationAPIDTO).
+type ListPage struct {
+	Page    int               `json:"page"`
+	Results []json.RawMessage `json:"results"`
+}
+
+// ActivityEvent is one entry of an activity log.
+type ActivityEvent struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	UserID    *string         `json:"userId"`
+	Timestamp time.Time       `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+	Raw       json.RawMessage `json:"-"`
+}
+
+// ActivityPage is a Spring Page of activity events.
+type ActivityPage struct {
+	Content          []json.RawMessage `json:"content"`
+	Number           int               `json:"number"`
+	Size             int               `json:"size"`
+	NumberOfElements int               `json:"numberOfElements"`
+	TotalElements    int               `json:"totalElements"`
+	TotalPages       int               `json:"totalPages"`
+	First            bool              `json:"first"`
+	Last             bool              `json:"last"`
+	Empty            bool              `json:"empty"`
 }

@@ -3,39 +3,143 @@ package extract
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net/url"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
-// Request builds the API request of a stream for a window.
+// Request builds the API request of a stream for a window. A catalog path may
+// carry a query (GET /team?unused=).
 func Request(s catalog.Stream, w Window) (engage.Request, error) {
-	body, err := RenderBody(s.Body, Vars{
-		From: w.Start.UnixMilli(), To: w.End.UnixMilli(), Metric: s.Metric, GroupBy: s.GroupBy,
+	var body []byte
+	if s.Method != "GET" {
+		var err error
+		body, err = RenderBody(s.Body, Vars{
+			From: w.Start.UnixMilli(), To: w.End.UnixMilli(), Metric: s.Metric, GroupBy: s.GroupBy,
+		})
+		if err != nil {
+			return engage.Request{}, err
+		}
+	}
+	path, rawQuery, _ := strings.Cut(s.Path, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return engage.Request{}, fmt.Errorf("path %q: %w", s.Path, err)
+	}
+	return engage.Request{Method: s.Method, Path: path, Query: query, Body: body}, nil
+}
+
+// List reads every page of a list stream, decoding each element into T.
+func List[T any](ctx context.Context, c *engage.Client, s catalog.Stream, w Window, reset func(), fn func(T) error) ([]byte, error) {
+	req, err := Request(s, w)
+	if err != nil {
+		return nil, err
+	}
+	reset()
+	return c.ListAll(ctx, req, s.PageSize, func(item json.RawMessage) error {
+		var v T
+		if err := json.Unmarshal(item, &v); err != nil {
+			return err
+		}
+		return fn(v)
+	})
+}
+
+// Activity reads an activity log back to the window's start.
+func Activity(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, fn func(engage.ActivityEvent) error) ([]byte, error) {
+	req, err := Request(s, w)
+	if err != nil {
+		return nil, err
+	}
+	return c.ActivitySince(ctx, req, s.PageSize, w.Start, fn)
+}
+
+// Messages lists the conversations that started in the window (IDsPath),
+// then fetches each conversation's messages, at most parallel at a time.
+// fn is called from one goroutine at a time. The raw payload is
+// [conversations, [messages of each conversation...]].
+func Messages(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, parallel int, fn func(engage.Message) error) ([]byte, error) {
+	list := s
+	list.Method, list.Path = "POST", s.IDsPath
+	var ids []string
+	idsRaw, err := Array(ctx, c, list, w, func() { ids = ids[:0] }, func(e struct {
+		ID string `json:"conversationId"`
+	}) error {
+		ids = append(ids, e.ID)
+		return nil
 	})
 	if err != nil {
-		return engage.Request{}, err
+		return nil, fmt.Errorf("list conversations: %w", err)
 	}
-	return engage.Request{Method: s.Method, Path: s.Path, Body: body}, nil
+	path, _, _ := strings.Cut(s.Path, "?")
+	raws := make([][]byte, len(ids))
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(parallel, 1))
+	for i, id := range ids {
+		g.Go(func() error {
+			var msgs []engage.Message
+			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{"conversationId": {id}}}
+			err := c.Do(ctx, req, func(r io.Reader) error {
+				var buf bytes.Buffer
+				msgs = msgs[:0]
+				if err := engage.DecodeArray(io.TeeReader(r, &buf), func(m engage.Message) error {
+					msgs = append(msgs, m)
+					return nil
+				}); err != nil {
+					return err
+				}
+				raws[i] = buf.Bytes()
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("conversation %s: %w", id, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range msgs {
+				if err := fn(m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return engage.JoinJSON([][]byte{idsRaw, engage.JoinJSON(raws)}), nil
 }
 
 // Report fetches a bucketed report window. raw is the body exactly as received.
 func Report(ctx context.Context, c *engage.Client, s catalog.Stream, w Window) (resp engage.ReportResponse, raw []byte, err error) {
+	raw, err = Object(ctx, c, s, w, &resp)
+	return resp, raw, err
+}
+
+// Object fetches a window whose answer is one JSON object, decoded into v.
+func Object(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, v any) (raw []byte, err error) {
 	req, err := Request(s, w)
 	if err != nil {
-		return resp, nil, err
+		return nil, err
 	}
 	err = c.Do(ctx, req, func(r io.Reader) error {
 		var buf bytes.Buffer
-		resp = engage.ReportResponse{}
-		if err := engage.DecodeObject(io.TeeReader(r, &buf), &resp); err != nil {
+		if err := engage.DecodeObject(io.TeeReader(r, &buf), v); err != nil {
 			return err
 		}
 		raw = buf.Bytes()
 		return nil
 	})
-	return resp, raw, err
+	return raw, err
 }
 
 // Array fetches a detail report window whose answer is a JSON array, handing

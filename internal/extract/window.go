@@ -48,3 +48,24 @@ func SyncRange(cursor time.Time, start civil.Date, lookback time.Duration, now t
 	}
 	return from, to
 }
+
+// Snapshot is the window of a list or realtime stream: today's local day, up
+// to now. Its start (today's midnight) keys the raw payload, so a day keeps
+// its latest snapshot.
+func Snapshot(now time.Time, loc *time.Location) Window {
+	today := civil.Of(now, loc)
+	return Window{From: today, To: today.AddDays(1), Start: today.Start(loc), End: now}
+}
+
+// Since is the window of an activity log: from the cursor minus the lookback
+// (or from the start day when there is no cursor) up to now.
+func Since(cursor time.Time, start civil.Date, lookback time.Duration, now time.Time, loc *time.Location) Window {
+	from := start.Start(loc)
+	if !cursor.IsZero() {
+		from = cursor.Add(-lookback)
+	}
+	if from.After(now) {
+		from = now
+	}
+	return Window{From: civil.Of(from, loc), To: civil.Of(now, loc).AddDays(1), Start: from, End: now}
+}

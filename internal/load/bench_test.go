@@ -33,7 +33,7 @@ func BenchmarkCommitWindow(b *testing.B) {
 	commit := func(b *testing.B, stream string) {
 		_, err := s.CommitWindow(context.Background(), load.WindowCommit{
 			TenantKey: tk, TenantID: "bench", Stream: stream, Start: from.Start(time.UTC), End: from.AddDays(7).Start(time.UTC),
-			Raw: []byte(`[]`), FetchedAt: time.Now(), Batch: load.AgentTimeBatch{From: from, To: from.AddDays(7), Rows: rows},
+			Raw: []byte(`[]`), FetchedAt: time.Now(), Batch: load.AgentTimeBatch(from, from.AddDays(7), rows),
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -149,12 +149,12 @@ func TestAgentTimesUpsertAndInferAgents(t *testing.T) {
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
 	start := d2.Start(time.UTC).Add(8 * time.Hour)
 	row := transform.AgentTimeRow{UserID: "a@x", Kind: "online", Start: start, End: start.Add(time.Hour), Seconds: "3600", Date: d2}
-	b := load.AgentTimeBatch{From: d1, To: d3, Rows: []transform.AgentTimeRow{row, row}} // duplicates collapse
+	b := load.AgentTimeBatch(d1, d3, []transform.AgentTimeRow{row, row}) // duplicates collapse
 	if n := commit(t, s, tk, b, time.Time{}); n != 1 {
 		t.Errorf("wrote %d rows, want 1", n)
 	}
 	row.End, row.Seconds = start.Add(2*time.Hour), "7200" // the range grew
-	if n := commit(t, s, tk, load.AgentTimeBatch{From: d1, To: d3, Rows: []transform.AgentTimeRow{row}}, time.Time{}); n != 1 {
+	if n := commit(t, s, tk, load.AgentTimeBatch(d1, d3, []transform.AgentTimeRow{row}), time.Time{}); n != 1 {
 		t.Errorf("update wrote %d rows, want 1", n)
 	}
 	var seconds, email string

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -36,11 +37,13 @@ type Tenant struct {
 
 // Runner runs streams against one warehouse.
 type Runner struct {
-	Store          *load.Store
-	Log            *slog.Logger
-	Now            func() time.Time
-	WindowParallel int // windows in flight per stream
-	StreamParallel int // streams in flight per tenant
+	Store            *load.Store
+	Log              *slog.Logger
+	Now              func() time.Time
+	WindowParallel   int  // windows in flight per stream
+	StreamParallel   int  // streams in flight per tenant
+	MessageParallel  int  // conversations whose messages are fetched at once, per window
+	StoreMessageText bool // keep chat text (personal data) in fact_message
 }
 
 // StreamResult is the outcome of one tenant and stream.
@@ -69,7 +72,14 @@ func (r Result) OK() bool {
 // continues from its cursor, re-reading its lookback, through today.
 func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.Stream) (Result, error) {
 	return r.run(ctx, "sync", tenants, streams, func(t Tenant, s catalog.Stream, cursor time.Time) []extract.Window {
-		from, to := extract.SyncRange(cursor, t.Start, s.Lookback, r.Now(), t.Location)
+		now := r.Now()
+		switch s.Kind.Planning() {
+		case catalog.PlanSnapshot:
+			return []extract.Window{extract.Snapshot(now, t.Location)}
+		case catalog.PlanSince:
+			return []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
+		}
+		from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
 		return extract.Plan(from, to, s.WindowDays, t.Location)
 	})
 }
@@ -114,20 +124,42 @@ func (r *Runner) tenant(ctx context.Context, runID int64, t Tenant, streams []ca
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
+	// Phases run one after the other, so dimensions are loaded before the
+	// facts that look them up; streams of one phase run in parallel.
 	results := make([]StreamResult, len(streams))
-	var g errgroup.Group
-	g.SetLimit(max(r.StreamParallel, 1))
-	for i, s := range streams {
-		g.Go(func() error {
-			results[i] = r.stream(ctx, stop, runID, t, tenantKey, s, plan)
-			return nil
-		})
+	for _, phase := range phases(streams) {
+		var g errgroup.Group
+		g.SetLimit(max(r.StreamParallel, 1))
+		for _, i := range phase {
+			g.Go(func() error {
+				results[i] = r.stream(ctx, stop, runID, t, tenantKey, streams[i], plan)
+				return nil
+			})
+		}
+		_ = g.Wait()
 	}
-	_ = g.Wait()
 	if cause := context.Cause(ctx); engage.IsAuth(cause) {
 		return results, cause
 	}
 	return results, nil
+}
+
+// phases groups stream indexes by catalog phase, in ascending order.
+func phases(streams []catalog.Stream) [][]int {
+	byPhase := map[int][]int{}
+	var order []int
+	for i, s := range streams {
+		if _, ok := byPhase[s.Phase]; !ok {
+			order = append(order, s.Phase)
+		}
+		byPhase[s.Phase] = append(byPhase[s.Phase], i)
+	}
+	sort.Ints(order)
+	out := make([][]int, 0, len(order))
+	for _, p := range order {
+		out = append(out, byPhase[p])
+	}
+	return out
 }
 
 // stream runs one tenant's stream: the loop every stream shares.
@@ -200,14 +232,15 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 
 // window fetches, transforms and commits one window.
 func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, t Tenant, tenantKey int, s catalog.Stream, w extract.Window, fetch fetcher) (received int, written int64, err error) {
-	f, err := fetch(ctx, t, s, w)
+	fetchedAt := time.Now()
+	f, err := fetch(ctx, r, t, s, w)
 	if err != nil {
 		return 0, 0, err
 	}
 	err = cp.commit(i, func(advanceTo time.Time) error {
 		written, err = r.Store.CommitWindow(ctx, load.WindowCommit{
 			TenantKey: tenantKey, TenantID: t.ID, Stream: s.Name,
-			Start: w.Start, End: w.End, Raw: f.raw, FetchedAt: f.fetchedAt,
+			Start: w.Start, End: w.End, Raw: f.raw, FetchedAt: fetchedAt,
 			Batch: f.batch, AdvanceTo: advanceTo,
 		})
 		return err

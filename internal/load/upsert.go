@@ -1,0 +1,138 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+)
+
+// upsert declares how staged rows merge into one table by natural key: the
+// merge SQL is generated once from it, so every table loads the same way.
+type upsert struct {
+	table  string   // target, e.g. engage.fact_visit
+	stage  []column // staged columns, in COPY order
+	key    []string // natural key columns after tenant_key; staged as is
+	target []string // other target columns, each from exprs or the staged column of that name
+	exprs  map[string]string
+	infer  []string // SQL run after staging and before the merge ($1 = tenant key)
+}
+
+type column struct{ name, typ string }
+
+func (u *upsert) stageTable() string {
+	return "stage_" + u.table[strings.LastIndex(u.table, ".")+1:]
+}
+
+// sql builds INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT ... DO UPDATE
+// ... WHERE (changed) IS DISTINCT FROM (new): an unchanged row is not written.
+func (u *upsert) sql() string {
+	cols := append(append([]string{"tenant_key"}, u.key...), u.target...)
+	sel := []string{"$1::integer"}
+	for _, k := range u.key {
+		sel = append(sel, "s."+k)
+	}
+	var set, old, new []string
+	for _, c := range u.target {
+		e, ok := u.exprs[c]
+		if !ok {
+			e = "s." + c
+		}
+		sel = append(sel, e)
+		set = append(set, c+" = EXCLUDED."+c)
+		old = append(old, "f."+c)
+		new = append(new, "EXCLUDED."+c)
+	}
+	keys := "s." + strings.Join(u.key, ", s.")
+	return fmt.Sprintf(`INSERT INTO %s AS f (%s)
+SELECT DISTINCT ON (%s) %s
+FROM %s s
+ORDER BY %s
+ON CONFLICT (tenant_key, %s) DO UPDATE SET %s, loaded_at = now()
+WHERE (%s) IS DISTINCT FROM (%s)`,
+		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), u.stageTable(), keys,
+		strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
+}
+
+// stageRows COPYs rows into the spec's temporary staging table.
+func (u *upsert) stageRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
+	var ddl, names []string
+	for _, c := range u.stage {
+		ddl = append(ddl, c.name+" "+c.typ)
+		names = append(names, c.name)
+	}
+	return stage(ctx, tx, u.stageTable(), strings.Join(ddl, ", "), names, rows)
+}
+
+func (u *upsert) merge(ctx context.Context, tx pgx.Tx, tenantKey int, rows [][]any) (int64, error) {
+	if err := u.stageRows(ctx, tx, rows); err != nil {
+		return 0, err
+	}
+	for _, q := range u.infer {
+		if _, err := tx.Exec(ctx, q, tenantKey); err != nil {
+			return 0, fmt.Errorf("%s: add inferred members: %w", u.table, err)
+		}
+	}
+	tag, err := tx.Exec(ctx, u.sql(), tenantKey)
+	if err != nil {
+		return 0, fmt.Errorf("merge into %s: %w", u.table, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// inferAgents adds agents named by a staged column that dim_agent does not
+// know yet, in user_id order so parallel windows lock in the same order.
+func inferAgents(stageTable, col string) string {
+	return fmt.Sprintf(`
+INSERT INTO engage.dim_agent (tenant_key, user_id, email)
+SELECT $1::integer, u, CASE WHEN u LIKE '%%@%%' THEN u END
+FROM (SELECT DISTINCT %[2]s AS u FROM %[1]s WHERE %[2]s IS NOT NULL AND %[2]s <> '') x
+WHERE NOT EXISTS (SELECT 1 FROM engage.dim_agent a WHERE a.tenant_key = $1 AND a.user_id = x.u)
+ORDER BY u
+ON CONFLICT DO NOTHING`, stageTable, col)
+}
+
+// inferMembers adds ids a staged column names to a dimension with a
+// (tenant_key, idColumn) key, such as customers and teams.
+func inferMembers(stageTable, col, dim, idColumn string) string {
+	return fmt.Sprintf(`
+INSERT INTO %[3]s (tenant_key, %[4]s)
+SELECT $1::integer, u
+FROM (SELECT DISTINCT %[2]s AS u FROM %[1]s WHERE %[2]s IS NOT NULL AND %[2]s <> '') x
+WHERE NOT EXISTS (SELECT 1 FROM %[3]s d WHERE d.tenant_key = $1 AND d.%[4]s = x.u)
+ORDER BY u
+ON CONFLICT DO NOTHING`, stageTable, col, dim, idColumn)
+}
+
+// tableBatch is a Batch for one upsert.
+type tableBatch struct {
+	spec        *upsert
+	rows        [][]any
+	first, last civil.Date
+	after       func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) // e.g. agent versions
+}
+
+func (b tableBatch) days() (civil.Date, civil.Date) { return b.first, b.last }
+
+func (b tableBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	n, err := b.spec.merge(ctx, tx, tenantKey, b.rows)
+	if err != nil || b.after == nil {
+		return n, err
+	}
+	m, err := b.after(ctx, tx, tenantKey)
+	return n + m, err
+}
+
+// span widens [first, last] to hold d.
+func span(first, last, d civil.Date) (civil.Date, civil.Date) {
+	if first.IsZero() || d.Before(first) {
+		first = d
+	}
+	if last.IsZero() || d.After(last) {
+		last = d
+	}
+	return first, last
+}
