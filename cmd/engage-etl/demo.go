@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	defer stopSim()
 	go serve(simCtx, ln, sim.Handler())
 	baseURL := "http://" + ln.Addr().String() + engagesim.Prefix
-	fmt.Fprintf(e.stdout, "1. simulator: tenant %s (%s), %d days, at %s\n", sf.tenantID, sf.timezone, sf.days, baseURL)
+	fmt.Fprintf(e.stdout, "1. simulator: %d tenants, %d days, at %s\n", len(sim.Tenants()), sf.days, baseURL)
 
 	if created, err := load.CreateDatabaseIfMissing(ctx, dsn); err != nil {
 		return fmt.Errorf("%w (is PostgreSQL running? see README)", err)
@@ -71,42 +71,51 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "2. warehouse: %s at migration %d\n", load.RedactDSN(dsn), load.LatestVersion())
 
-	client, err := engage.New(sf.token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	loc, _ := time.LoadLocation(sf.timezone) // validated by engagesim.New
-	tenant := pipeline.Tenant{
-		ID: sf.tenantID, Timezone: sf.timezone, Location: loc, Client: client,
-		Start: civil.Of(sim.Now(), loc).AddDays(1 - sf.days),
+	var tenants []pipeline.Tenant
+	for _, tc := range sim.Tenants() {
+		client, err := engage.New(tc.Token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log))
+		if err != nil {
+			return err
+		}
+		loc, _ := time.LoadLocation(tc.Timezone) // validated by engagesim.New
+		tenants = append(tenants, pipeline.Tenant{ID: tc.ID, Timezone: tc.Timezone, Location: loc, Client: client,
+			Start: civil.Of(sim.Now(), loc).AddDays(1 - sf.days)})
 	}
 	runner := &pipeline.Runner{Store: store, Log: log, Now: sim.Now, WindowParallel: 4, StreamParallel: 4, MessageParallel: 8}
 	started := time.Now()
-	res, err := runner.Sync(ctx, []pipeline.Tenant{tenant}, catalog.All())
+	res, err := runner.Sync(ctx, tenants, catalog.All())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "3. sync: %d streams in %s\n\n", len(res.Streams), time.Since(started).Round(time.Millisecond))
-	printResult(e.stdout, res)
 	if !res.OK() {
+		printResult(e.stdout, res)
 		reportFailures(e.stderr, cfg, res)
 		return errReported
 	}
-	return printDemoSummary(ctx, e, store, sf.tenantID, dsn)
+	var windows, rows int64
+	for _, s := range res.Streams {
+		windows += int64(s.WindowsOK)
+		rows += s.RowsReceived
+	}
+	fmt.Fprintf(e.stdout, "3. sync: %d tenants x %d streams ok, %d windows, %d rows, in %s\n",
+		len(tenants), len(catalog.All()), windows, rows, time.Since(started).Round(time.Millisecond))
+	return printDemoSummary(ctx, e, store, dsn)
 }
 
 const demoTopAgentsSQL = `
-SELECT agent_email, round(sum(seconds) / 3600, 1) AS online_hours, count(DISTINCT day) AS days
-FROM bi.agent_time
-WHERE tenant_id = $1 AND kind = 'online'
+SELECT agent_email, sum(conversations) AS conversations, round(sum(online_seconds) / 3600, 1) AS online_hours
+FROM bi.agent_day
 GROUP BY agent_email
-ORDER BY online_hours DESC
+ORDER BY conversations DESC
 LIMIT 5`
 
-func printDemoSummary(ctx context.Context, e *env, store *load.Store, tenantID, dsn string) error {
+func printDemoSummary(ctx context.Context, e *env, store *load.Store, dsn string) error {
 	fmt.Fprintln(e.stdout, "\nWarehouse rows:")
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	for _, table := range []string{"engage.fact_report_metric", "engage.fact_agent_time", "engage.dim_agent", "raw.payload"} {
+	for _, table := range []string{
+		"engage.fact_report_metric", "engage.fact_conversation", "engage.fact_message", "engage.fact_agent_time",
+		"engage.fact_visit", "engage.fact_activity_event", "engage.dim_agent", "engage.dim_customer", "raw.payload",
+	} {
 		var n int64
 		if err := store.Pool().QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			return err
@@ -115,21 +124,20 @@ func printDemoSummary(ctx context.Context, e *env, store *load.Store, tenantID, 
 	}
 	tw.Flush()
 
-	fmt.Fprintln(e.stdout, "\nTop agents by online hours (bi.agent_time):")
-	rows, err := store.Pool().Query(ctx, demoTopAgentsSQL, tenantID)
+	fmt.Fprintln(e.stdout, "\nBusiest agents (bi.agent_day):")
+	rows, err := store.Pool().Query(ctx, demoTopAgentsSQL)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  AGENT\tONLINE HOURS\tDAYS")
+	fmt.Fprintln(tw, "  AGENT\tCONVERSATIONS\tONLINE HOURS")
 	for rows.Next() {
-		var email, hours string
-		var days int
-		if err := rows.Scan(&email, &hours, &days); err != nil {
+		var email, convs, hours string
+		if err := rows.Scan(&email, &convs, &hours); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\n", email, hours, days)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", email, convs, hours)
 	}
 	if err := rows.Err(); err != nil {
 		return err

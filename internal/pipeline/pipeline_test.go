@@ -29,19 +29,27 @@ var simNow = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 const tz = "Europe/Vienna"
 
 type fixture struct {
-	store  *load.Store
-	sim    *engagesim.Server
-	tenant pipeline.Tenant
-	runner *pipeline.Runner
+	store   *load.Store
+	sim     *engagesim.Server
+	tenant  pipeline.Tenant   // the first tenant
+	tenants []pipeline.Tenant // all of them
+	runner  *pipeline.Runner
 }
 
-func newFixture(t *testing.T, faults engagesim.Faults) *fixture {
+// newFixture starts a simulator (by default one tenant "vienna" in
+// Europe/Vienna, 14 days up to simNow), a fresh migrated warehouse, and a
+// runner whose clock is the simulator's.
+func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sim, err := engagesim.New(engagesim.Config{
-		Seed: 7, Days: 14, Now: simNow, Faults: faults,
+	cfg := engagesim.Config{
+		Seed: 7, Days: 14, Now: simNow, Faults: faults, Scale: 30,
 		Tenants: []engagesim.TenantConfig{{ID: "vienna", Token: "tok", Timezone: tz}},
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	sim, err := engagesim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,25 +64,29 @@ func newFixture(t *testing.T, faults engagesim.Faults) *fixture {
 	if err := store.MigrateUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	client, err := engage.New("tok", engage.WithBaseURL(srv.URL+engagesim.Prefix), engage.WithRate(0, 0),
-		engage.WithRetry(engage.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxRetryAfter: 2 * time.Second}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := time.LoadLocation(tz)
-	return &fixture{
+	f := &fixture{
 		store: store,
 		sim:   sim,
-		tenant: pipeline.Tenant{ID: "vienna", Timezone: tz, Location: loc, Client: client,
-			Start: civil.Of(simNow, loc).AddDays(-13)},
 		runner: &pipeline.Runner{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: sim.Now, WindowParallel: 3, StreamParallel: 2},
+			Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4},
 	}
+	for _, tc := range cfg.Tenants {
+		client, err := engage.New(tc.Token, engage.WithBaseURL(srv.URL+engagesim.Prefix), engage.WithRate(0, 0),
+			engage.WithRetry(engage.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxRetryAfter: 2 * time.Second}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := time.LoadLocation(tc.Timezone)
+		f.tenants = append(f.tenants, pipeline.Tenant{ID: tc.ID, Timezone: tc.Timezone, Location: loc, Client: client,
+			Start: civil.Of(cfg.Now, loc).AddDays(1 - cfg.Days)})
+	}
+	f.tenant = f.tenants[0]
+	return f
 }
 
 func (f *fixture) sync(t *testing.T, streams []catalog.Stream) pipeline.Result {
 	t.Helper()
-	res, err := f.runner.Sync(context.Background(), []pipeline.Tenant{f.tenant}, streams)
+	res, err := f.runner.Sync(context.Background(), f.tenants, streams)
 	if err != nil {
 		t.Fatal(err)
 	}
