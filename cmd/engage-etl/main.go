@@ -25,6 +25,9 @@ Usage: engage-etl <command> [flags]
 
 Commands:
   sync       load every stream from its cursor (re-reading its lookback) through today
+  backfill   load a range of days: backfill --from DATE --to DATE (resumable)
+  status     where every tenant and stream stands: cursor, lag, last run
+  verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
   migrate    apply or revert warehouse migrations: migrate up | down [N] | version
   streams    list the declared streams
   simulate   serve a simulated Engage API
@@ -60,6 +63,9 @@ type env struct {
 
 var commands = map[string]command{
 	"sync":     {"incremental sync", runSync},
+	"backfill": {"backfill", runBackfill},
+	"status":   {"status", runStatus},
+	"verify":   {"verify", runVerify},
 	"migrate":  {"migrations", runMigrate},
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},

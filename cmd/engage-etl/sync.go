@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"text/tabwriter"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 )
 
@@ -23,42 +25,67 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireTenants(); err != nil {
+	rt, err := newRuntime(ctx, e, cfg, log, *tenant, *streams)
+	if err != nil {
 		return err
+	}
+	defer rt.store.Close()
+	res, err := rt.runner.Sync(ctx, rt.tenants, rt.streams)
+	if err != nil {
+		return err
+	}
+	return rt.finish(e, res)
+}
+
+// runtime is what sync, backfill and verify share: the selected tenants and
+// streams, a warehouse at the current migration, and a runner.
+type runtime struct {
+	cfg     *config.Config
+	store   *load.Store
+	runner  *pipeline.Runner
+	tenants []pipeline.Tenant
+	streams []catalog.Stream
+}
+
+func newRuntime(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger, tenant, streams string) (*runtime, error) {
+	if err := cfg.RequireTenants(); err != nil {
+		return nil, err
 	}
 	all, err := cfg.Streams()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	selected, err := catalog.Select(all, splitList(*streams))
+	selected, err := catalog.Select(all, splitList(streams))
 	if err != nil {
-		return usageError{fmt.Errorf("--streams: %w", err)}
+		return nil, usageError{fmt.Errorf("--streams: %w", err)}
 	}
-	tenants, err := pipelineTenants(cfg, *tenant, time.Now(), log)
+	tenants, err := pipelineTenants(cfg, tenant, time.Now(), log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
 	if err := store.CheckCurrent(ctx); err != nil {
-		return err
+		store.Close()
+		return nil, err
 	}
+	return &runtime{
+		cfg: cfg, store: store, tenants: tenants, streams: selected,
+		runner: &pipeline.Runner{
+			Store: store, Log: log, Now: time.Now,
+			WindowParallel: cfg.Sync.WindowParallelism, StreamParallel: cfg.Sync.StreamParallelism,
+			MessageParallel: cfg.Sync.MessageParallelism, StoreMessageText: cfg.Sync.StoreMessageText,
+		},
+	}, nil
+}
 
-	runner := &pipeline.Runner{
-		Store: store, Log: log, Now: time.Now,
-		WindowParallel: cfg.Sync.WindowParallelism, StreamParallel: cfg.Sync.StreamParallelism,
-		MessageParallel: cfg.Sync.MessageParallelism, StoreMessageText: cfg.Sync.StoreMessageText,
-	}
-	res, err := runner.Sync(ctx, tenants, selected)
-	if err != nil {
-		return err
-	}
+// finish prints a run's result; failures make the command exit 1.
+func (rt *runtime) finish(e *env, res pipeline.Result) error {
 	printResult(e.stdout, res)
 	if !res.OK() {
-		reportFailures(e.stderr, cfg, res)
+		reportFailures(e.stderr, rt.cfg, res)
 		return errReported
 	}
 	return nil
@@ -82,8 +109,11 @@ func printResult(w io.Writer, res pipeline.Result) {
 		if !s.CursorAfter.IsZero() {
 			cursor = s.CursorAfter.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%s\n", s.TenantID, s.Stream, status,
-			s.WindowsOK, s.WindowsTotal, s.RowsReceived, s.RowsWritten, cursor)
+		windows := fmt.Sprintf("%d/%d", s.WindowsOK, s.WindowsTotal-s.WindowsSkip)
+		if s.WindowsSkip > 0 {
+			windows += fmt.Sprintf(" (+%d done)", s.WindowsSkip)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.TenantID, s.Stream, status, windows, s.RowsReceived, s.RowsWritten, cursor)
 	}
 	tw.Flush()
 }

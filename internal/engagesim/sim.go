@@ -98,6 +98,7 @@ type Faults struct {
 	RateReset      float64
 	RetryAfter     time.Duration // sent with 429 (default 1s)
 	MaxConsecutive int           // faults in a row for one identical request; 0 = no bound
+	Paths          []string      // only requests to these paths (below /rest/v1) fault; empty: all
 }
 
 // Server is the simulated API.
@@ -381,6 +382,9 @@ const (
 func (s *Server) drawFault(r *http.Request, body []byte) faultKind {
 	f := s.cfg.Faults
 	if f.Rate429+f.Rate5xx+f.RateTruncate+f.RateReset == 0 {
+		return noFault
+	}
+	if len(f.Paths) > 0 && !slices.Contains(f.Paths, strings.TrimPrefix(r.URL.Path, Prefix)) {
 		return noFault
 	}
 	sum := sha256.Sum256(body)

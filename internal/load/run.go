@@ -19,6 +19,25 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time,
 	return w, err
 }
 
+// FinishedBackfillWindows returns the starts and ends of the windows earlier
+// backfills finished for a stream, keyed by "start/end" in Unix milliseconds.
+func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream string) (map[[2]int64]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT window_start, window_end FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := map[[2]int64]bool{}
+	for rows.Next() {
+		var a, b time.Time
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, err
+		}
+		done[[2]int64{a.UnixMilli(), b.UnixMilli()}] = true
+	}
+	return done, rows.Err()
+}
+
 // StartRun records a new run and returns its id.
 func (s *Store) StartRun(ctx context.Context, mode string) (int64, error) {
 	host, _ := os.Hostname()
@@ -42,6 +61,7 @@ type StreamRun struct {
 	WindowsTotal  int
 	WindowsOK     int
 	WindowsFailed int
+	WindowsSkip   int // already finished by an earlier backfill
 	RowsReceived  int64
 	RowsWritten   int64
 	CursorBefore  time.Time
@@ -70,10 +90,10 @@ func (s *Store) FinishStream(r StreamRun) error {
 	_, err := s.pool.Exec(ctx, `
 UPDATE etl.run_stream
 SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windows_failed = $7,
-    rows_received = $8, rows_written = $9, cursor_after = $10, error = $11
+    rows_received = $8, rows_written = $9, cursor_after = $10, error = $11, windows_skipped = $12
 WHERE run_id = $1 AND tenant_id = $2 AND stream = $3`,
 		r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
-		r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg)
+		r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip)
 	return err
 }
 

@@ -32,6 +32,10 @@ type WindowCommit struct {
 	FetchedAt  time.Time
 	Batch      Batch
 	AdvanceTo  time.Time // new cursor watermark; zero leaves the cursor alone
+	// BackfillRun, when set, records the window as finished by that backfill
+	// run, in the same transaction, so a re-run can skip it.
+	BackfillRun int64
+	Rows        int // rows the API answered, for the backfill record
 }
 
 // CommitWindow writes a window's rows, raw payload and cursor advance in one
@@ -66,6 +70,11 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 				return fmt.Errorf("advance cursor: %w", err)
 			}
 		}
+		if c.BackfillRun != 0 {
+			if _, err := tx.Exec(ctx, recordBackfillSQL, c.TenantID, c.Stream, c.Start, c.End, c.BackfillRun, c.Rows); err != nil {
+				return fmt.Errorf("record backfill window: %w", err)
+			}
+		}
 		return nil
 	})
 	return written, err
@@ -89,6 +98,12 @@ INSERT INTO etl.cursor (tenant_id, stream, watermark) VALUES ($1, $2, $3)
 ON CONFLICT (tenant_id, stream) DO UPDATE
 SET watermark = EXCLUDED.watermark, updated_at = now()
 WHERE etl.cursor.watermark < EXCLUDED.watermark`
+
+const recordBackfillSQL = `
+INSERT INTO etl.backfill_window (tenant_id, stream, window_start, window_end, run_id, rows)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (tenant_id, stream, window_start, window_end) DO UPDATE
+SET run_id = EXCLUDED.run_id, rows = EXCLUDED.rows, finished_at = now()`
 
 // ensureDaysSQL adds calendar rows a fact may need beyond the pre-filled range
 // (2000-2060); inside that range it writes nothing.

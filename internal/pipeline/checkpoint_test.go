@@ -12,7 +12,7 @@ import (
 func TestCheckpointAdvancesOnlyOverContiguousWindows(t *testing.T) {
 	ws := extract.Plan(civil.Date{Year: 2026, Month: 1, Day: 1}, civil.Date{Year: 2026, Month: 1, Day: 5}, 1, time.UTC)
 	now := ws[3].Start.Add(6 * time.Hour) // inside the last window
-	cp := newCheckpoint(ws, now)
+	cp := newCheckpoint(ws, make([]bool, len(ws)), now)
 	var got []time.Time
 	commit := func(i int, fail bool) {
 		err := cp.commit(i, func(advance time.Time) error {
@@ -39,5 +39,18 @@ func TestCheckpointAdvancesOnlyOverContiguousWindows(t *testing.T) {
 		if !got[i].Equal(want[i]) {
 			t.Errorf("commit %d advanced to %v, want %v", i, got[i], want[i])
 		}
+	}
+}
+
+func TestCheckpointCountsSkippedWindowsAsDone(t *testing.T) {
+	ws := extract.Plan(civil.Date{Year: 2026, Month: 1, Day: 1}, civil.Date{Year: 2026, Month: 1, Day: 5}, 1, time.UTC)
+	// A resumed backfill finished windows 0 and 2 before it was killed.
+	cp := newCheckpoint(ws, []bool{true, false, true, false}, ws[3].End.Add(time.Hour))
+	var got []time.Time
+	for _, i := range []int{1, 3} {
+		cp.commit(i, func(advance time.Time) error { got = append(got, advance); return nil })
+	}
+	if !got[0].Equal(ws[2].End) || !got[1].Equal(ws[3].End) {
+		t.Errorf("advances = %v, want the ends of windows 2 and 3", got)
 	}
 }

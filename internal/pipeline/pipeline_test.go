@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ var simNow = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 const tz = "Europe/Vienna"
 
 type fixture struct {
+	handler atomic.Pointer[http.Handler] // what the test server delegates to
 	store   *load.Store
 	sim     *engagesim.Server
 	tenant  pipeline.Tenant   // the first tenant
@@ -53,7 +56,12 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
+	f := &fixture{sim: sim}
+	h := sim.Handler()
+	f.handler.Store(&h)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*f.handler.Load()).ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 
 	store, err := load.Open(ctx, testdb.New(t))
@@ -64,12 +72,9 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 	if err := store.MigrateUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{
-		store: store,
-		sim:   sim,
-		runner: &pipeline.Runner{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4},
-	}
+	f.store = store
+	f.runner = &pipeline.Runner{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4}
 	for _, tc := range cfg.Tenants {
 		client, err := engage.New(tc.Token, engage.WithBaseURL(srv.URL+engagesim.Prefix), engage.WithRate(0, 0),
 			engage.WithRetry(engage.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxRetryAfter: 2 * time.Second}))
@@ -82,6 +87,28 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 	}
 	f.tenant = f.tenants[0]
 	return f
+}
+
+// retarget routes the test server's requests to h (which usually wraps the
+// simulator's handler).
+func (f *fixture) retarget(t *testing.T, h http.Handler) { f.handler.Store(&h) }
+
+// countEventsBefore counts a log's events from the tenant's first day to
+// before, through the API.
+func (f *fixture) countEventsBefore(t *testing.T, log string, before time.Time) int {
+	t.Helper()
+	n := 0
+	req := engage.Request{Method: "GET", Path: "/activity/" + log}
+	_, err := f.tenant.Client.ActivitySince(context.Background(), req, 1000, f.tenant.Start.Start(f.tenant.Location), func(e engage.ActivityEvent) error {
+		if e.Timestamp.Before(before) {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func (f *fixture) sync(t *testing.T, streams []catalog.Stream) pipeline.Result {

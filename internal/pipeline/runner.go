@@ -37,6 +37,7 @@ type Tenant struct {
 
 // Runner runs streams against one warehouse.
 type Runner struct {
+	OnProgress       func(Progress) // called after every window; may be nil
 	Store            *load.Store
 	Log              *slog.Logger
 	Now              func() time.Time
@@ -68,38 +69,147 @@ func (r Result) OK() bool {
 	return len(r.TenantErrors) == 0
 }
 
+// Progress is how far a run has come, reported after every window.
+type Progress struct {
+	WindowsTotal int // windows to run (skipped ones excluded)
+	WindowsDone  int // committed
+	WindowsFail  int
+	Skipped      int // finished by an earlier backfill
+	Rows         int64
+	Started      time.Time
+}
+
 // Sync runs an incremental sync of streams for every tenant: each stream
 // continues from its cursor, re-reading its lookback, through today.
 func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.Stream) (Result, error) {
-	return r.run(ctx, "sync", tenants, streams, func(t Tenant, s catalog.Stream, cursor time.Time) []extract.Window {
+	return r.run(ctx, "sync", tenants, streams, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
+		p := plan{advance: true}
 		switch s.Kind.Planning() {
 		case catalog.PlanSnapshot:
-			return []extract.Window{extract.Snapshot(now, t.Location)}
+			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
 		case catalog.PlanSince:
-			return []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
+			p.windows = []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
+		default:
+			from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
+			p.windows = extract.Plan(from, to, s.WindowDays, t.Location)
 		}
-		from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
-		return extract.Plan(from, to, s.WindowDays, t.Location)
+		return p, nil
 	})
 }
 
-// planner returns the windows of a stream, given its cursor.
-type planner func(t Tenant, s catalog.Stream, cursor time.Time) []extract.Window
+// Backfill loads the local days [from, to) of every stream, whatever the
+// cursors say. Windows an earlier backfill finished are skipped unless redo,
+// so a killed backfill resumes where it stopped. A backfill moves a cursor
+// only forward, and only when its range starts at or before the cursor, so
+// it never jumps a cursor over days nobody loaded. Lists are loaded as they
+// are now; realtime figures have no history and are left out.
+func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date, redo bool) (Result, error) {
+	var kept []catalog.Stream
+	for _, s := range streams {
+		if s.Kind != catalog.KindRealtime {
+			kept = append(kept, s)
+		}
+	}
+	return r.run(ctx, "backfill", tenants, kept, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
+		now := r.Now()
+		p := plan{backfill: true}
+		switch s.Kind.Planning() {
+		case catalog.PlanSnapshot:
+			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
+			p.windows[0].End = p.windows[0].To.Start(t.Location) // one record per day, not per moment
+		case catalog.PlanSince:
+			w := extract.Since(time.Time{}, from, 0, now, t.Location)
+			if end := to.Start(t.Location); end.Before(w.End) {
+				w.End, w.To = end, to
+			}
+			p.windows = []extract.Window{w}
+		default:
+			end := civil.Of(now, t.Location).AddDays(1)
+			if to.Before(end) {
+				end = to
+			}
+			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
+			p.advance = !cursor.IsZero() && !from.Start(t.Location).After(cursor)
+		}
+		if redo {
+			return p, nil
+		}
+		p.done = make([]bool, len(p.windows))
+		finished, err := r.Store.FinishedBackfillWindows(ctx, t.ID, s.Name)
+		if err != nil {
+			return p, err
+		}
+		for i, w := range p.windows {
+			if finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}] {
+				p.done[i] = true
+				p.skipped++
+			}
+		}
+		return p, nil
+	})
+}
 
-func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams []catalog.Stream, plan planner) (Result, error) {
+// plan is the work of one tenant's stream in a run.
+type plan struct {
+	windows  []extract.Window
+	done     []bool // windows already finished (by an earlier backfill)
+	skipped  int
+	advance  bool // commits may move the cursor
+	backfill bool // record finished windows for resuming
+}
+
+// planner plans a stream, given its cursor.
+type planner func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error)
+
+// job is a planned tenant stream.
+type job struct {
+	tenant    Tenant
+	tenantKey int
+	stream    catalog.Stream
+	cursor    time.Time
+	plan      plan
+	err       error // planning failed
+}
+
+func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (Result, error) {
 	runID, err := r.Store.StartRun(ctx, mode)
 	if err != nil {
 		return Result{}, fmt.Errorf("record run: %w", err)
 	}
 	res := Result{RunID: runID, TenantErrors: map[string]error{}}
+
+	// Plan everything first: progress then knows the total.
+	jobs := map[string][]*job{}
+	prog := &progress{Progress: Progress{Started: time.Now()}, report: r.OnProgress}
+	for _, t := range tenants {
+		tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
+		if err != nil {
+			r.Store.FinishRun(context.WithoutCancel(ctx), runID, false)
+			return res, err
+		}
+		for _, s := range streams {
+			j := &job{tenant: t, tenantKey: tenantKey, stream: s}
+			if j.cursor, j.err = r.Store.Cursor(ctx, t.ID, s.Name); j.err == nil {
+				j.plan, j.err = planFn(ctx, t, s, j.cursor)
+			}
+			if j.plan.done == nil {
+				j.plan.done = make([]bool, len(j.plan.windows))
+			}
+			prog.WindowsTotal += len(j.plan.windows) - j.plan.skipped
+			prog.Skipped += j.plan.skipped
+			jobs[t.ID] = append(jobs[t.ID], j)
+		}
+	}
+	prog.emit()
+
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, t := range tenants {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results, tenantErr := r.tenant(ctx, runID, t, streams, plan)
+			results, tenantErr := r.tenant(ctx, runID, jobs[t.ID], prog)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Streams = append(res.Streams, results...)
@@ -115,24 +225,24 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 	return res, nil
 }
 
-func (r *Runner) tenant(ctx context.Context, runID int64, t Tenant, streams []catalog.Stream, plan planner) ([]StreamResult, error) {
-	tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
-	if err != nil {
-		return nil, err
-	}
+func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, prog *progress) ([]StreamResult, error) {
 	// A refused token cancels the tenant's context with the auth error as cause.
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
 	// Phases run one after the other, so dimensions are loaded before the
 	// facts that look them up; streams of one phase run in parallel.
-	results := make([]StreamResult, len(streams))
+	streams := make([]catalog.Stream, len(jobs))
+	for i, j := range jobs {
+		streams[i] = j.stream
+	}
+	results := make([]StreamResult, len(jobs))
 	for _, phase := range phases(streams) {
 		var g errgroup.Group
 		g.SetLimit(max(r.StreamParallel, 1))
 		for _, i := range phase {
 			g.Go(func() error {
-				results[i] = r.stream(ctx, stop, runID, t, tenantKey, streams[i], plan)
+				results[i] = r.stream(ctx, stop, runID, jobs[i], prog)
 				return nil
 			})
 		}
@@ -163,18 +273,16 @@ func phases(streams []catalog.Stream) [][]int {
 }
 
 // stream runs one tenant's stream: the loop every stream shares.
-func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, t Tenant, tenantKey int, s catalog.Stream, plan planner) StreamResult {
+func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+	t, s, p := j.tenant, j.stream, j.plan
 	log := r.Log.With("tenant", t.ID, "stream", s.Name)
 	begin := time.Now()
-	res := StreamResult{RunID: runID, TenantID: t.ID, Stream: s.Name}
-
-	cursor, err := r.Store.Cursor(ctx, t.ID, s.Name)
-	if err != nil {
-		res.Err = fmt.Errorf("read cursor: %w", err)
+	res := StreamResult{RunID: runID, TenantID: t.ID, Stream: s.Name, CursorBefore: j.cursor,
+		WindowsTotal: len(p.windows), WindowsSkip: p.skipped}
+	if j.err != nil {
+		res.Err = fmt.Errorf("plan: %w", j.err)
 		return res
 	}
-	windows := plan(t, s, cursor)
-	res.WindowsTotal, res.CursorBefore = len(windows), cursor
 	if err := r.Store.StartStream(ctx, res); err != nil {
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
@@ -184,18 +292,27 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("stream kind %q has no fetcher", s.Kind)
 	}
 
-	cp := newCheckpoint(windows, r.Now())
+	cp := newCheckpoint(p.windows, p.done, r.Now())
+	var todo []int
+	for i := range p.windows {
+		if !p.done[i] {
+			todo = append(todo, i)
+		}
+	}
 	var mu sync.Mutex // guards res
 	if res.Err == nil {
-		extract.Each(ctx, windows, r.WindowParallel, func(ctx context.Context, i int, w extract.Window) {
+		extract.Each(ctx, len(todo), r.WindowParallel, func(ctx context.Context, k int) {
+			i := todo[k]
+			w := p.windows[i]
 			start := time.Now()
-			received, written, err := r.window(ctx, cp, i, t, tenantKey, s, w, fetch)
+			received, written, err := r.window(ctx, cp, i, j, w, fetch, runID)
 			if err != nil && ctx.Err() != nil {
 				err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
 			}
 			if engage.IsAuth(err) {
 				stop(err)
 			}
+			prog.window(err == nil, received)
 			mu.Lock()
 			defer mu.Unlock()
 			wlog := log.With("window_start", w.From.String(), "window_end", w.To.String(), "duration", time.Since(start).Round(time.Millisecond))
@@ -215,8 +332,8 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 			wlog.Debug("window loaded", "rows", received, "written", written)
 		})
 	}
-	if res.WindowsOK+res.WindowsFailed < len(windows) && res.Err == nil {
-		res.Err = fmt.Errorf("stopped after %d of %d windows: %w", res.WindowsOK, len(windows), context.Cause(ctx))
+	if res.WindowsOK+res.WindowsFailed < len(todo) && res.Err == nil {
+		res.Err = fmt.Errorf("stopped after %d of %d windows: %w", res.WindowsOK, len(todo), context.Cause(ctx))
 	}
 	if res.Err != nil && engage.IsAuth(context.Cause(ctx)) && !engage.IsAuth(res.Err) {
 		res.Err = context.Cause(ctx)
@@ -225,24 +342,30 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	if err := r.Store.FinishStream(res); err != nil {
 		log.Error("cannot record stream result", "error", err)
 	}
-	log.Info("stream finished", "windows", res.WindowsOK, "failed", res.WindowsFailed,
+	log.Info("stream finished", "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
 		"rows", res.RowsReceived, "written", res.RowsWritten, "duration", time.Since(begin).Round(time.Millisecond))
 	return res
 }
 
 // window fetches, transforms and commits one window.
-func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, t Tenant, tenantKey int, s catalog.Stream, w extract.Window, fetch fetcher) (received int, written int64, err error) {
+func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window, fetch fetcher, runID int64) (received int, written int64, err error) {
 	fetchedAt := time.Now()
-	f, err := fetch(ctx, r, t, s, w)
+	f, err := fetch(ctx, r, j.tenant, j.stream, w)
 	if err != nil {
 		return 0, 0, err
 	}
 	err = cp.commit(i, func(advanceTo time.Time) error {
-		written, err = r.Store.CommitWindow(ctx, load.WindowCommit{
-			TenantKey: tenantKey, TenantID: t.ID, Stream: s.Name,
-			Start: w.Start, End: w.End, Raw: f.raw, FetchedAt: fetchedAt,
-			Batch: f.batch, AdvanceTo: advanceTo,
-		})
+		c := load.WindowCommit{
+			TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
+			Start: w.Start, End: w.End, Raw: f.raw, FetchedAt: fetchedAt, Batch: f.batch, Rows: f.received,
+		}
+		if j.plan.advance {
+			c.AdvanceTo = advanceTo
+		}
+		if j.plan.backfill {
+			c.BackfillRun = runID
+		}
+		written, err = r.Store.CommitWindow(ctx, c)
 		return err
 	})
 	if err != nil {
@@ -262,8 +385,14 @@ type checkpoint struct {
 	now     time.Time
 }
 
-func newCheckpoint(ws []extract.Window, now time.Time) *checkpoint {
-	return &checkpoint{windows: ws, done: make([]bool, len(ws)), now: now}
+// newCheckpoint starts with the windows already done (skipped by a
+// resumed backfill) counted as committed.
+func newCheckpoint(ws []extract.Window, done []bool, now time.Time) *checkpoint {
+	c := &checkpoint{windows: ws, done: done, now: now}
+	for c.next < len(ws) && done[c.next] {
+		c.next++
+	}
+	return c
 }
 
 // commit runs fn, the window's transaction, with the watermark it must set:

@@ -322,4 +322,3 @@ func TestMessageTextIsStoredOnlyWhenAskedFor(t *testing.T) {
 		}
 	}
 }
-

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlagSet(e, "status", "status [--config FILE]\n\nPer tenant and stream: the cursor, how far it lags behind now, and the last run.")
+	c.register(fs, "warn")
+	_, cfg, err := c.start(e, fs, args)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.CheckCurrent(ctx); err != nil {
+		return err
+	}
+	statuses, err := store.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if len(statuses) == 0 {
+		fmt.Fprintln(e.stdout, "nothing loaded yet: run 'engage-etl sync'")
+		return nil
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tSTREAM\tCURSOR\tLAG\tLAST RUN\tMODE\tRESULT\tROWS\tERROR")
+	for _, s := range statuses {
+		cursor, lag, last := "-", "-", "-"
+		if !s.Cursor.IsZero() {
+			cursor = s.Cursor.UTC().Format(time.RFC3339)
+			lag = now.Sub(s.Cursor).Round(time.Second).String()
+		}
+		if !s.LastRunAt.IsZero() {
+			last = s.LastRunAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.TenantID, s.Stream, cursor, lag, last,
+			dash(s.LastMode), dash(s.LastStatus), s.LastRows, firstLine(s.LastError, 80))
+	}
+	return tw.Flush()
+}
+
+func firstLine(s string, n int) string {
+	for i, r := range s {
+		if r == '\n' {
+			s = s[:i]
+			break
+		}
+	}
+	if len(s) > n {
+		s = s[:n-1] + "…"
+	}
+	return dash(s)
+}

@@ -1,0 +1,115 @@
+package load
+
+import (
+	"context"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+)
+
+// ReportValues returns a report stream's warehouse values over local days
+// [from, to), keyed by "YYYY-MM-DD\x1fgroup" (the unit separator, which no day or group holds).
+func (s *Store) ReportValues(ctx context.Context, tenantID, report, metric, groupBy string, from, to civil.Date) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT d.full_date::text || chr(31) || f.group_value, f.value::text
+FROM engage.fact_report_metric f
+JOIN engage.dim_tenant t ON t.tenant_key = f.tenant_key
+JOIN engage.dim_metric m ON m.metric_key = f.metric_key
+JOIN engage.dim_date d ON d.date_key = f.date_key
+WHERE t.tenant_id = $1 AND m.report = $2 AND m.metric = $3 AND f.group_by = $4
+  AND f.date_key >= $5 AND f.date_key < $6`, tenantID, report, metric, groupBy, from.Key(), to.Key())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// SameNumbers returns the keys whose values differ as numbers (or exist on
+// one side only). PostgreSQL compares them, so "205" and "205.0" are equal
+// exactly as numeric columns store them.
+func (s *Store) SameNumbers(ctx context.Context, a, b map[string]string) ([]string, error) {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var ks, av, bv []string
+	for k := range keys {
+		ks = append(ks, k)
+		av = append(av, a[k])
+		bv = append(bv, b[k])
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT k FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, a, b)
+WHERE NULLIF(a, '')::numeric IS DISTINCT FROM NULLIF(b, '')::numeric`, ks, av, bv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var diff []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		diff = append(diff, k)
+	}
+	return diff, rows.Err()
+}
+
+// StreamStatus is where a tenant's stream stands.
+type StreamStatus struct {
+	TenantID, Stream string
+	Cursor           time.Time // zero: never loaded
+	LastRunAt        time.Time // zero: never run
+	LastStatus       string
+	LastError        string
+	LastRows         int64
+	LastMode         string
+}
+
+// Status lists every tenant and stream that has a cursor or a run.
+func (s *Store) Status(ctx context.Context) ([]StreamStatus, error) {
+	rows, err := s.pool.Query(ctx, `
+WITH last AS (
+    SELECT DISTINCT ON (rs.tenant_id, rs.stream) rs.tenant_id, rs.stream, rs.started_at, rs.status,
+           COALESCE(rs.error, '') AS error, rs.rows_received, r.mode
+    FROM etl.run_stream rs JOIN etl.run r USING (run_id)
+    ORDER BY rs.tenant_id, rs.stream, rs.started_at DESC
+)
+SELECT COALESCE(c.tenant_id, l.tenant_id), COALESCE(c.stream, l.stream), c.watermark,
+       l.started_at, COALESCE(l.status, ''), COALESCE(l.error, ''), COALESCE(l.rows_received, 0), COALESCE(l.mode, '')
+FROM etl.cursor c FULL JOIN last l ON l.tenant_id = c.tenant_id AND l.stream = c.stream
+ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StreamStatus
+	for rows.Next() {
+		var st StreamStatus
+		var cursor, last *time.Time
+		if err := rows.Scan(&st.TenantID, &st.Stream, &cursor, &last, &st.LastStatus, &st.LastError, &st.LastRows, &st.LastMode); err != nil {
+			return nil, err
+		}
+		if cursor != nil {
+			st.Cursor = *cursor
+		}
+		if last != nil {
+			st.LastRunAt = *last
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,33 @@
+package pipeline
+
+import "sync"
+
+// progress counts windows across every stream of a run and hands a copy to
+// the report function after each one.
+type progress struct {
+	mu sync.Mutex
+	Progress
+	report func(Progress)
+}
+
+func (p *progress) window(ok bool, rows int) {
+	p.mu.Lock()
+	if ok {
+		p.WindowsDone++
+		p.Rows += int64(rows)
+	} else {
+		p.WindowsFail++
+	}
+	p.mu.Unlock()
+	p.emit()
+}
+
+func (p *progress) emit() {
+	if p.report == nil {
+		return
+	}
+	p.mu.Lock()
+	snapshot := p.Progress
+	p.mu.Unlock()
+	p.report(snapshot)
+}
