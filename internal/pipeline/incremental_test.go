@@ -272,4 +272,3 @@ func cursors(t *testing.T, f *fixture) map[string]string {
 	}
 	return out
 }
-
