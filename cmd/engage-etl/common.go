@@ -58,7 +58,13 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", c.logLevel)}
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	// Durations read as "1.5s", not as integer nanoseconds.
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindDuration {
+			a.Value = slog.StringValue(a.Value.Duration().String())
+		}
+		return a
+	}}
 	switch c.logFormat {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -91,8 +97,9 @@ func openStore(ctx context.Context, cfg *config.Config) (*load.Store, error) {
 }
 
 // pipelineTenants builds an API client per tenant. A tenant without a start
-// date starts cfg.Sync.DefaultHistoryDays local days before now.
-func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger) ([]pipeline.Tenant, error) {
+// date starts cfg.Sync.DefaultHistoryDays local days before now. observe,
+// when set, watches each tenant's API exchanges (metrics).
+func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger, observe ...func(tenant string) func(engage.Attempt)) ([]pipeline.Tenant, error) {
 	tenants := cfg.Tenants
 	if only != "" {
 		t, err := cfg.Tenant(only)
@@ -103,12 +110,16 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 	}
 	var out []pipeline.Tenant
 	for _, t := range tenants {
-		client, err := engage.New(t.Token.Reveal(),
+		opts := []engage.Option{
 			engage.WithBaseURL(t.BaseURL),
 			engage.WithRate(t.RequestsPerSecond, t.Burst),
 			engage.WithRetry(retryPolicy(t)),
 			engage.WithLogger(log.With("tenant", t.ID)),
-		)
+		}
+		for _, o := range observe {
+			opts = append(opts, engage.WithObserver(o(t.ID)))
+		}
+		client, err := engage.New(t.Token.Reveal(), opts...)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}

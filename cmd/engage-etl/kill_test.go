@@ -24,54 +24,17 @@ import (
 // the real command in a child process and kill it.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("ENGAGE_ETL_TEST_RUN_MAIN"); args != "" {
-		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr, os.LookupEnv))
+		os.Exit(runMain(strings.Split(args, "\x1f")))
 	}
 	os.Exit(m.Run())
 }
 
-// checksums fingerprints every engage table and bi view. Surrogate keys and
-// loaded_at are left out (they depend on load order and time); the bi views,
-// which resolve keys to natural ids, check the references instead.
-func checksums(t *testing.T, dsn string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `
-SELECT table_schema || '.' || table_name,
-       string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
-FROM information_schema.columns
-WHERE table_schema IN ('engage', 'bi') AND column_name <> 'loaded_at'
-  AND (column_name = 'date_key' OR column_name NOT LIKE '%\_key')
-GROUP BY 1 ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cols := map[string]string{}
-	for rows.Next() {
-		var tbl, c string
-		rows.Scan(&tbl, &c)
-		cols[tbl] = c
-	}
-	rows.Close()
-	out := map[string]string{}
-	for tbl, c := range cols {
-		var sum, n string
-		q := fmt.Sprintf(`SELECT COALESCE(md5(string_agg(r::text, E'\n' ORDER BY r::text)), 'empty'), count(*)::text FROM (SELECT %s FROM %s) r`, c, tbl)
-		if err := conn.QueryRow(ctx, q).Scan(&sum, &n); err != nil {
-			t.Fatalf("%s: %v", tbl, err)
-		}
-		out[tbl] = n + " rows " + sum
-	}
-	return out
-}
-
-// halfWrittenWindows checks every window a backfill recorded as finished
-// against the simulator's ground truth: a window is all there or not at all.
-func halfWrittenWindows(t *testing.T, dsn string, sim *engagesim.Server, loc *time.Location) (checked int, bad []string) {
+// halfWrittenWindows checks every committed window against the simulator's
+// ground truth: a window is all there or not at all. windowsSQL lists the
+// committed windows as (stream, start, end): a backfill records them in
+// etl.backfill_window, every window stores its payload in raw.payload, both
+// in the window's own transaction.
+func halfWrittenWindows(t *testing.T, dsn, windowsSQL string, sim *engagesim.Server, loc *time.Location) (checked int, bad []string) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -83,7 +46,7 @@ func halfWrittenWindows(t *testing.T, dsn string, sim *engagesim.Server, loc *ti
 	for _, s := range catalog.All() {
 		byName[s.Name] = s
 	}
-	rows, err := conn.Query(ctx, `SELECT stream, window_start, window_end FROM etl.backfill_window`)
+	rows, err := conn.Query(ctx, windowsSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +131,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 		t.Fatalf("clean backfill: %s", r.stderr)
 	}
 	cleanTook := time.Since(started)
-	want := checksums(t, clean)
+	want := testdb.Checksums(t, clean)
 
 	killed := testdb.New(t)
 	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
@@ -180,7 +143,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	interrupted := 0
 	for i := 0; i < 5; i++ {
 		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "ENGAGE_ETL_TEST_RUN_MAIN="+strings.Join(backfill, "\x1f"))
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", "ENGAGE_ETL_TEST_RUN_MAIN="+strings.Join(backfill, "\x1f"))
 		for k, v := range env(killed) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
@@ -196,7 +159,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
 			interrupted++
 		}
-		checked, bad := halfWrittenWindows(t, killed, sim, loc)
+		checked, bad := halfWrittenWindows(t, killed, `SELECT stream, window_start, window_end FROM etl.backfill_window`, sim, loc)
 		if len(bad) > 0 {
 			t.Fatalf("after kill %d at %v: half-written windows: %v", i+1, at, bad)
 		}
@@ -208,7 +171,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	if r := cli(t, env(killed), backfill...); r.code != exitOK {
 		t.Fatalf("resumed backfill: %s", r.stderr)
 	}
-	if diff := cmp.Diff(want, checksums(t, killed)); diff != "" {
+	if diff := cmp.Diff(want, testdb.Checksums(t, killed)); diff != "" {
 		t.Errorf("killed and resumed warehouse differs from a clean one (-clean +killed):\n%s", diff)
 	}
 }

@@ -24,6 +24,7 @@ const (
 Usage: engage-etl <command> [flags]
 
 Commands:
+  run        the daemon: every stream on cron schedules, /healthz /readyz /metrics, webhooks
   sync       load every stream from its cursor (re-reading its lookback) through today
   backfill   load a range of days: backfill --from DATE --to DATE (resumable)
   status     where every tenant and stream stands: cursor, lag, last run
@@ -35,18 +36,21 @@ Commands:
 
 Configuration: --config FILE (YAML, see config.example.yaml) and the environment:
   DATABASE_URL, and for one tenant without a file ENGAGE_API_TOKEN, ENGAGE_BASE_URL,
-  ENGAGE_TIMEZONE (IANA, default UTC), ENGAGE_START_DATE (YYYY-MM-DD), ENGAGE_TENANT_ID.
+  ENGAGE_TIMEZONE (IANA, default UTC), ENGAGE_START_DATE (YYYY-MM-DD), ENGAGE_TENANT_ID,
+  ENGAGE_REQUESTS_PER_SECOND, ENGAGE_WEBHOOK_SECRET.
 
 Run 'engage-etl <command> --help' for a command's flags.
 Exit codes: 0 ok, 1 some stream failed, 2 bad usage or configuration.
 `
 )
 
-func main() {
+func main() { os.Exit(runMain(os.Args[1:])) }
+
+// runMain runs a command line as the process: SIGINT and SIGTERM cancel it.
+func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, args, os.Stdout, os.Stderr, os.LookupEnv)
 }
 
 // command is one subcommand.
@@ -62,6 +66,7 @@ type env struct {
 }
 
 var commands = map[string]command{
+	"run":      {"daemon", runDaemon},
 	"sync":     {"incremental sync", runSync},
 	"backfill": {"backfill", runBackfill},
 	"status":   {"status", runStatus},

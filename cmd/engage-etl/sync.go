@@ -71,14 +71,20 @@ func newRuntime(ctx context.Context, e *env, cfg *config.Config, log *slog.Logge
 		store.Close()
 		return nil, err
 	}
-	return &runtime{
-		cfg: cfg, store: store, tenants: tenants, streams: selected,
-		runner: &pipeline.Runner{
-			Store: store, Log: log, Now: time.Now,
-			WindowParallel: cfg.Sync.WindowParallelism, StreamParallel: cfg.Sync.StreamParallelism,
-			MessageParallel: cfg.Sync.MessageParallelism, StoreMessageText: cfg.Sync.StoreMessageText,
-		},
-	}, nil
+	rt := &runtime{cfg: cfg, store: store, tenants: tenants, streams: selected}
+	rt.runner = rt.newRunner(log)
+	rt.runner.Instance = "cli"
+	return rt, nil
+}
+
+// newRunner is a pipeline runner tuned by the configuration.
+func (rt *runtime) newRunner(log *slog.Logger) *pipeline.Runner {
+	s := rt.cfg.Sync
+	return &pipeline.Runner{
+		Store: rt.store, Log: log, Now: time.Now,
+		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
+		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
+	}
 }
 
 // finish prints a run's result; failures make the command exit 1.

@@ -28,10 +28,12 @@ import (
 
 // Config is the validated configuration.
 type Config struct {
-	DatabaseURL Secret
-	Tenants     []Tenant
-	Sync        Sync
-	HTTPAddr    string
+	DatabaseURL     Secret
+	Tenants         []Tenant
+	Sync            Sync
+	HTTPAddr        string
+	Schedules       map[string]string // stream group -> cron expression (UTC unless CRON_TZ=)
+	ShutdownTimeout time.Duration
 
 	reports map[string]catalog.Override
 	streams map[string]catalog.Override
@@ -53,6 +55,7 @@ type Tenant struct {
 	RequestsPerSecond float64
 	Burst             int
 	MaxAttempts       int
+	WebhookSecret     Secret // shared secret of POST /webhooks/engage; empty: webhooks refused
 }
 
 // Sync tunes the pipeline.
@@ -72,6 +75,7 @@ const (
 	DefaultMessageParallelism = 4
 	DefaultHistoryDays        = 30
 	DefaultHTTPAddr           = "127.0.0.1:9464"
+	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultTenantID           = "default"
 	DefaultTimezone           = "UTC"
 	maxRequestsPerSecondLimit = 1000
@@ -151,12 +155,14 @@ func (c *Config) Tenant(id string) (Tenant, error) {
 // ------------------------------------------------------------------ file
 
 type file struct {
-	DatabaseURL string                  `yaml:"database_url"`
-	HTTPAddr    string                  `yaml:"http_addr"`
-	Sync        fileSync                `yaml:"sync"`
-	Tenants     []fileTenant            `yaml:"tenants"`
-	Reports     map[string]fileOverride `yaml:"reports"`
-	Streams     map[string]fileOverride `yaml:"streams"`
+	DatabaseURL     string                  `yaml:"database_url"`
+	HTTPAddr        string                  `yaml:"http_addr"`
+	Schedules       map[string]string       `yaml:"schedules"`
+	ShutdownTimeout string                  `yaml:"shutdown_timeout"`
+	Sync            fileSync                `yaml:"sync"`
+	Tenants         []fileTenant            `yaml:"tenants"`
+	Reports         map[string]fileOverride `yaml:"reports"`
+	Streams         map[string]fileOverride `yaml:"streams"`
 }
 
 type fileSync struct {
@@ -177,6 +183,7 @@ type fileTenant struct {
 	RequestsPerSecond *float64 `yaml:"requests_per_second"`
 	Burst             *int     `yaml:"burst"`
 	MaxAttempts       *int     `yaml:"max_attempts"`
+	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
 }
 
 type fileOverride struct {
@@ -207,6 +214,18 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr
+	}
+	c.ShutdownTimeout = DefaultShutdownTimeout
+	if f.ShutdownTimeout != "" {
+		d, err := ParseDuration(f.ShutdownTimeout)
+		if err != nil || d <= 0 {
+			return nil, &Error{Key: "shutdown_timeout", Problem: fmt.Sprintf("%q is not a positive duration", f.ShutdownTimeout), Fix: "write e.g. 30s or 2m"}
+		}
+		c.ShutdownTimeout = d
+	}
+	var err error
+	if c.Schedules, err = schedules(f.Schedules); err != nil {
+		return nil, err
 	}
 	for key, v := range map[string]int{
 		"sync.window_parallelism": c.Sync.WindowParallelism, "sync.stream_parallelism": c.Sync.StreamParallelism,
@@ -241,7 +260,6 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		c.Tenants = append(c.Tenants, t)
 	}
 
-	var err error
 	if c.reports, err = overrides("reports", f.Reports); err != nil {
 		return nil, err
 	}
@@ -282,6 +300,13 @@ func (ft fileTenant) resolve(key string, env LookupEnv) (Tenant, error) {
 	if t.Token == "" {
 		return t, &Error{Key: key + ".token", Problem: "missing", Fix: "set token_env to the name of an environment variable holding the API token"}
 	}
+	if ft.WebhookSecretEnv != "" {
+		v, ok := env(ft.WebhookSecretEnv)
+		if !ok || v == "" {
+			return t, &Error{Key: key + ".webhook_secret_env", Problem: fmt.Sprintf("environment variable %s is not set", ft.WebhookSecretEnv), Fix: "export it with the secret the Engage webhook sends"}
+		}
+		t.WebhookSecret = Secret(v)
+	}
 	return t, t.finish(key+".", ft.StartDate)
 }
 
@@ -302,6 +327,7 @@ func envTenant(env LookupEnv) (Tenant, bool, error) {
 		BaseURL:           get("ENGAGE_BASE_URL", ""),
 		Token:             Secret(token),
 		Timezone:          get("ENGAGE_TIMEZONE", ""),
+		WebhookSecret:     Secret(get("ENGAGE_WEBHOOK_SECRET", "")),
 		RequestsPerSecond: DefaultRequestsPerSecond,
 		MaxAttempts:       engage.DefaultRetryPolicy.MaxAttempts,
 	}

@@ -167,3 +167,12 @@ type ActivityPage struct {
 	Last             bool              `json:"last"`
 	Empty            bool              `json:"empty"`
 }
+
+// ConversationEvent is the body of the "new conversation" and "status
+// change" webhooks (CONTRACT.md §7).
+type ConversationEvent struct {
+	CustomerID  string   `json:"customerId"`
+	Status      string   `json:"status"`
+	LastMessage *Message `json:"lastMessage"`
+	URL         string   `json:"url"`
+}

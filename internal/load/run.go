@@ -38,12 +38,12 @@ func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream st
 	return done, rows.Err()
 }
 
-// StartRun records a new run and returns its id.
-func (s *Store) StartRun(ctx context.Context, mode string) (int64, error) {
+// StartRun records a new run by the named process instance and returns its id.
+func (s *Store) StartRun(ctx context.Context, mode, instance string) (int64, error) {
 	host, _ := os.Hostname()
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO etl.run (mode, host, pid) VALUES ($1, $2, $3) RETURNING run_id`,
-		mode, host, os.Getpid()).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO etl.run (mode, host, pid, instance) VALUES ($1, $2, $3, $4) RETURNING run_id`,
+		mode, host, os.Getpid(), instance).Scan(&id)
 	return id, err
 }
 

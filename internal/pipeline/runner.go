@@ -11,6 +11,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -37,7 +38,10 @@ type Tenant struct {
 
 // Runner runs streams against one warehouse.
 type Runner struct {
-	OnProgress       func(Progress) // called after every window; may be nil
+	OnProgress       func(Progress)     // called after every window; may be nil
+	OnStream         func(StreamResult) // called when a stream finishes; may be nil
+	Instance         string             // this process's name in etl.run
+	Drain            context.Context    // when done, start no new window or stream; in-flight ones finish
 	Store            *load.Store
 	Log              *slog.Logger
 	Now              func() time.Time
@@ -45,10 +49,18 @@ type Runner struct {
 	StreamParallel   int  // streams in flight per tenant
 	MessageParallel  int  // conversations whose messages are fetched at once, per window
 	StoreMessageText bool // keep chat text (personal data) in fact_message
+
+	lockSlotsOnce sync.Once
+	lockSlots     chan struct{} // bounds streams holding a lock connection
 }
 
 // StreamResult is the outcome of one tenant and stream.
-type StreamResult = load.StreamRun
+type StreamResult struct {
+	load.StreamRun
+	// Locked means another process was loading this tenant's stream, so this
+	// run left it alone. It is not a failure.
+	Locked bool
+}
 
 // Result is the outcome of a run.
 type Result struct {
@@ -173,7 +185,7 @@ type job struct {
 }
 
 func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (Result, error) {
-	runID, err := r.Store.StartRun(ctx, mode)
+	runID, err := r.Store.StartRun(ctx, mode, r.Instance)
 	if err != nil {
 		return Result{}, fmt.Errorf("record run: %w", err)
 	}
@@ -242,7 +254,10 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, prog *pro
 		g.SetLimit(max(r.StreamParallel, 1))
 		for _, i := range phase {
 			g.Go(func() error {
-				results[i] = r.stream(ctx, stop, runID, jobs[i], prog)
+				results[i] = r.lockedStream(ctx, stop, runID, jobs[i], prog)
+				if r.OnStream != nil && !results[i].Locked {
+					r.OnStream(results[i])
+				}
 				return nil
 			})
 		}
@@ -272,18 +287,54 @@ func phases(streams []catalog.Stream) [][]int {
 	return out
 }
 
+// lockedStream runs a stream under its advisory lock, or skips it when
+// another process holds the lock. At most half the pool's connections hold
+// locks at once, so windows always find a connection to commit on.
+func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: j.tenant.ID, Stream: j.stream.Name}}
+	if r.draining() {
+		res.Err = errDraining
+		return res
+	}
+	r.lockSlotsOnce.Do(func() { r.lockSlots = make(chan struct{}, max(1, r.Store.MaxConns()/2)) })
+	select {
+	case r.lockSlots <- struct{}{}:
+		defer func() { <-r.lockSlots }()
+	case <-ctx.Done():
+		res.Err = context.Cause(ctx)
+		return res
+	}
+	lock, ok, err := r.Store.TryLockStream(ctx, j.tenant.ID, j.stream.Name)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if !ok {
+		r.Log.Debug("stream locked by another process", "tenant", j.tenant.ID, "stream", j.stream.Name)
+		res.Locked = true
+		return res
+	}
+	defer lock.Release(ctx)
+	return r.stream(ctx, stop, runID, j, prog)
+}
+
+// errDraining marks work not started because the process is shutting down.
+var errDraining = errors.New("not started: shutting down")
+
+func (r *Runner) draining() bool { return r.Drain != nil && r.Drain.Err() != nil }
+
 // stream runs one tenant's stream: the loop every stream shares.
 func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
 	t, s, p := j.tenant, j.stream, j.plan
 	log := r.Log.With("tenant", t.ID, "stream", s.Name)
 	begin := time.Now()
-	res := StreamResult{RunID: runID, TenantID: t.ID, Stream: s.Name, CursorBefore: j.cursor,
-		WindowsTotal: len(p.windows), WindowsSkip: p.skipped}
+	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: t.ID, Stream: s.Name, CursorBefore: j.cursor,
+		WindowsTotal: len(p.windows), WindowsSkip: p.skipped}}
 	if j.err != nil {
 		res.Err = fmt.Errorf("plan: %w", j.err)
 		return res
 	}
-	if err := r.Store.StartStream(ctx, res); err != nil {
+	if err := r.Store.StartStream(ctx, res.StreamRun); err != nil {
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
@@ -301,7 +352,15 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	}
 	var mu sync.Mutex // guards res
 	if res.Err == nil {
-		extract.Each(ctx, len(todo), r.WindowParallel, func(ctx context.Context, k int) {
+		// Windows stop launching when the run is cancelled or the process
+		// drains; a window already running keeps ctx and commits or rolls back.
+		launch, cancelLaunch := context.WithCancel(ctx)
+		defer cancelLaunch()
+		if r.Drain != nil {
+			stopLaunch := context.AfterFunc(r.Drain, cancelLaunch)
+			defer stopLaunch()
+		}
+		extract.Each(launch, len(todo), r.WindowParallel, func(_ context.Context, k int) {
 			i := todo[k]
 			w := p.windows[i]
 			start := time.Now()
@@ -333,13 +392,17 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		})
 	}
 	if res.WindowsOK+res.WindowsFailed < len(todo) && res.Err == nil {
-		res.Err = fmt.Errorf("stopped after %d of %d windows: %w", res.WindowsOK, len(todo), context.Cause(ctx))
+		cause := context.Cause(ctx)
+		if cause == nil && r.draining() {
+			cause = errDraining
+		}
+		res.Err = fmt.Errorf("stopped after %d of %d windows: %w", res.WindowsOK, len(todo), cause)
 	}
 	if res.Err != nil && engage.IsAuth(context.Cause(ctx)) && !engage.IsAuth(res.Err) {
 		res.Err = context.Cause(ctx)
 	}
 	res.CursorAfter, _ = r.Store.Cursor(context.WithoutCancel(ctx), t.ID, s.Name)
-	if err := r.Store.FinishStream(res); err != nil {
+	if err := r.Store.FinishStream(res.StreamRun); err != nil {
 		log.Error("cannot record stream result", "error", err)
 	}
 	log.Info("stream finished", "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,

@@ -1,0 +1,168 @@
+// Package daemon runs engage-etl as a service: stream groups on cron
+// schedules (UTC unless an expression says CRON_TZ=), a group run skipped
+// while the previous one still runs, an HTTP listener for health, readiness,
+// Prometheus metrics and Engage webhooks, and a graceful shutdown that stops
+// scheduling, lets in-flight windows commit within a timeout, then cancels.
+//
+// Several daemons may share a warehouse: the pipeline takes an advisory lock
+// per tenant and stream, so none loads what another is loading.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// Daemon is one engage-etl service process.
+type Daemon struct {
+	Store           *load.Store
+	Runner          *pipeline.Runner // its Drain is set by Run
+	Tenants         []pipeline.Tenant
+	Streams         []catalog.Stream
+	Schedules       map[string]string // stream group -> cron expression
+	Webhooks        map[string]string // webhook secret -> tenant id
+	Metrics         *Metrics
+	Log             *slog.Logger
+	ShutdownTimeout time.Duration
+	RunAtStart      bool // run every group once at start, not only on its schedule
+}
+
+// Run serves on ln and runs the schedules until ctx ends, then shuts down
+// gracefully. A clean shutdown returns nil.
+func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
+	drain, startDrain := context.WithCancel(context.Background())
+	defer startDrain()
+	work, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+	d.Runner.Drain = drain
+
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	c := cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.UTC),
+		cron.WithChain(cron.Recover(cronLogger{d.Log}), cron.SkipIfStillRunning(cronLogger{d.Log})))
+	var starters []cron.Job
+	for _, group := range d.groups() {
+		spec := d.Schedules[group]
+		id, err := c.AddJob(spec, cron.FuncJob(func() { d.runGroup(work, group) }))
+		if err != nil {
+			return fmt.Errorf("schedule of %s: %w", group, err)
+		}
+		starters = append(starters, c.Entry(id).WrappedJob)
+		d.Log.Info("scheduled", "group", group, "schedule", spec, "next", c.Entry(id).Next)
+	}
+	c.Start()
+	// cron's Stop waits only for the jobs its scheduler started, so the
+	// start-up runs are tracked here.
+	var startup sync.WaitGroup
+	if d.RunAtStart {
+		for _, j := range starters {
+			startup.Add(1)
+			go func() {
+				defer startup.Done()
+				j.Run() // through the skip-if-running wrapper, like a tick
+			}()
+		}
+	}
+	d.Log.Info("engage-etl daemon started", "http", ln.Addr().String(), "tenants", len(d.Tenants), "streams", len(d.Streams))
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		cancelWork()
+		c.Stop()
+		return fmt.Errorf("http listener: %w", err)
+	}
+
+	d.Log.Info("shutting down: no new windows; waiting for in-flight ones", "timeout", d.ShutdownTimeout)
+	startDrain()
+	stopped := c.Stop() // done when the scheduled runs have returned
+	idle := make(chan struct{})
+	go func() {
+		<-stopped.Done()
+		startup.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+	case <-time.After(d.ShutdownTimeout):
+		d.Log.Warn("shutdown timeout: cancelling in-flight windows (they roll back)")
+		cancelWork()
+		<-idle
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	d.Log.Info("engage-etl daemon stopped")
+	return nil
+}
+
+// groups lists the stream groups that have streams and a schedule.
+func (d *Daemon) groups() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range d.Streams {
+		if _, ok := d.Schedules[s.Group]; ok && !seen[s.Group] {
+			seen[s.Group] = true
+			out = append(out, s.Group)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// runGroup syncs one stream group for every tenant: one scheduled tick.
+func (d *Daemon) runGroup(ctx context.Context, group string) {
+	var streams []catalog.Stream
+	for _, s := range d.Streams {
+		if s.Group == group {
+			streams = append(streams, s)
+		}
+	}
+	start := time.Now()
+	res, err := d.Runner.Sync(ctx, d.Tenants, streams)
+	d.Metrics.runDuration.WithLabelValues(group).Observe(time.Since(start).Seconds())
+	result := "ok"
+	switch {
+	case err != nil:
+		result = "failed"
+		d.Log.Error("group run failed", "group", group, "error", err)
+	case !res.OK():
+		result = "failed"
+		for _, s := range res.Streams {
+			if s.Err != nil {
+				d.Log.Error("stream failed", "group", group, "tenant", s.TenantID, "stream", s.Stream, "error", s.Err)
+			}
+		}
+	}
+	d.Metrics.runs.WithLabelValues(group, result).Inc()
+	d.Log.Info("group run finished", "group", group, "result", result, "duration", time.Since(start).Round(time.Millisecond))
+}
+
+// cronLogger adapts slog to robfig/cron's logger.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "error", err)...)
+}

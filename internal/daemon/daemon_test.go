@@ -1,0 +1,326 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/daemon"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+	"github.com/engage-etl/engage-etl/internal/testdb"
+)
+
+var simNow = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+
+type world struct {
+	sim     *engagesim.Server
+	baseURL string
+}
+
+func newWorld(t *testing.T, latency time.Duration) *world {
+	t.Helper()
+	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 7, Now: simNow, Scale: 20, Latency: latency,
+		Tenants: engagesim.DefaultTenants(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	return &world{sim, srv.URL + engagesim.Prefix}
+}
+
+func openStore(t *testing.T, dsn string) *load.Store {
+	t.Helper()
+	store, err := load.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if err := store.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// newDaemon builds a daemon over the world's tenants, every group on schedule.
+func newDaemon(t *testing.T, w *world, store *load.Store, instance, schedule string) *daemon.Daemon {
+	t.Helper()
+	m := daemon.NewMetrics(store)
+	var tenants []pipeline.Tenant
+	webhooks := map[string]string{}
+	for _, tc := range w.sim.Tenants() {
+		c, err := engage.New(tc.Token, engage.WithBaseURL(w.baseURL), engage.WithRate(0, 0), engage.WithObserver(m.APIObserver(tc.ID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := time.LoadLocation(tc.Timezone)
+		tenants = append(tenants, pipeline.Tenant{ID: tc.ID, Timezone: tc.Timezone, Location: loc, Client: c,
+			Start: civil.Of(simNow, loc).AddDays(-6)})
+		webhooks["secret-"+tc.ID] = tc.ID
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	schedules := map[string]string{}
+	for _, s := range catalog.All() {
+		schedules[s.Group] = schedule
+	}
+	runner := &pipeline.Runner{Store: store, Log: log, Now: w.sim.Now, Instance: instance, OnStream: m.Stream,
+		WindowParallel: 3, StreamParallel: 3, MessageParallel: 4}
+	return &daemon.Daemon{Store: store, Runner: runner, Tenants: tenants, Streams: catalog.All(), Schedules: schedules,
+		Webhooks: webhooks, Metrics: m, Log: log, ShutdownTimeout: 10 * time.Second, RunAtStart: true}
+}
+
+// start runs d until the returned stop is called; stop returns Run's error.
+func start(t *testing.T, d *daemon.Daemon) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ln) }()
+	return "http://" + ln.Addr().String(), func() error { cancel(); return <-done }
+}
+
+func TestTwoDaemonsSplitTheWorkWithoutOverlap(t *testing.T) {
+	w := newWorld(t, 2*time.Millisecond)
+	shared := testdb.New(t)
+	store := openStore(t, shared)
+	_, stopA := start(t, newDaemon(t, w, store, "daemon-a", "@every 1s"))
+	storeB := openStore(t, shared)
+	_, stopB := start(t, newDaemon(t, w, storeB, "daemon-b", "@every 1s"))
+	time.Sleep(6 * time.Second) // several ticks
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stopB(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	rows, err := store.Pool().Query(ctx, `
+SELECT rs.tenant_id, rs.stream, r.instance, rs.started_at, rs.finished_at
+FROM etl.run_stream rs JOIN etl.run r USING (run_id)
+ORDER BY rs.tenant_id, rs.stream, rs.started_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type interval struct {
+		key, instance string
+		start, end    time.Time
+	}
+	var prev interval
+	perInstance := map[string]int{}
+	total := 0
+	for rows.Next() {
+		var tenant, stream, instance string
+		var s time.Time
+		var e *time.Time
+		rows.Scan(&tenant, &stream, &instance, &s, &e)
+		if e == nil {
+			t.Errorf("%s/%s by %s never finished", tenant, stream, instance)
+			continue
+		}
+		cur := interval{tenant + "/" + stream, instance, s, *e}
+		if cur.key == prev.key && cur.start.Before(prev.end) {
+			t.Errorf("%s: %s ran %v..%v while %s ran %v..%v", cur.key, cur.instance, cur.start, cur.end, prev.instance, prev.start, prev.end)
+		}
+		// Keep the run that ends last: a later run must start after every
+		// earlier one of the same stream ended, not just the previous one.
+		if cur.key != prev.key || cur.end.After(prev.end) {
+			prev = cur
+		}
+		perInstance[instance]++
+		total++
+	}
+	rows.Close()
+	if perInstance["daemon-a"] == 0 || perInstance["daemon-b"] == 0 {
+		t.Errorf("stream runs per daemon: %v: both must have worked", perInstance)
+	}
+	if total < 3*2*len(catalog.All()) {
+		t.Errorf("only %d stream runs over several ticks", total)
+	}
+
+	// The shared warehouse holds what one sync alone loads.
+	alone := testdb.New(t)
+	single := newDaemon(t, w, openStore(t, alone), "alone", "@every 1h")
+	if res, err := single.Runner.Sync(ctx, single.Tenants, single.Streams); err != nil || !res.OK() {
+		t.Fatalf("single sync: %v %+v", err, res)
+	}
+	if diff := cmp.Diff(testdb.Checksums(t, alone), testdb.Checksums(t, shared)); diff != "" {
+		t.Errorf("two daemons loaded a different warehouse than one sync (-one +two):\n%s", diff)
+	}
+}
+
+func TestMetricsParseAndHaveRowsAndLag(t *testing.T) {
+	w := newWorld(t, 0)
+	d := newDaemon(t, w, openStore(t, testdb.New(t)), "metrics", "@every 1h")
+	addr, stop := start(t, d)
+	defer stop()
+	// Wait for the start-up runs to load something.
+	deadline := time.Now().Add(20 * time.Second)
+	var families map[string]*dtoFamily
+	for time.Now().Before(deadline) {
+		families = scrape(t, addr)
+		if f := families["engage_etl_stream_lag_seconds"]; f != nil && len(f.samples) >= len(catalog.All()) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	rows := families["engage_etl_rows_loaded_total"]
+	if rows == nil || rows.sum <= 0 {
+		t.Fatalf("engage_etl_rows_loaded_total missing or zero: %+v", rows)
+	}
+	lag := families["engage_etl_stream_lag_seconds"]
+	if lag == nil || len(lag.samples) == 0 {
+		t.Fatal("engage_etl_stream_lag_seconds has no samples")
+	}
+	for labels, v := range lag.samples {
+		if v < 0 {
+			t.Errorf("lag %s = %v", labels, v)
+		}
+	}
+	if f := families["engage_etl_api_requests_total"]; f == nil || f.samples[`status="200",tenant="acme"`] == 0 {
+		t.Errorf("API requests by status missing: %+v", f)
+	}
+	for _, name := range []string{"engage_etl_windows_total", "engage_etl_run_duration_seconds", "engage_etl_runs_total"} {
+		if families[name] == nil {
+			t.Errorf("%s missing", name)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(addr + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", path, resp.StatusCode, err)
+		}
+	}
+}
+
+type dtoFamily struct {
+	sum     float64
+	samples map[string]float64 // labels -> value
+}
+
+// scrape reads /metrics with the Prometheus text parser.
+func scrape(t *testing.T, addr string) map[string]*dtoFamily {
+	t.Helper()
+	resp, err := http.Get(addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	out := map[string]*dtoFamily{}
+	for name, mf := range mfs {
+		f := &dtoFamily{samples: map[string]float64{}}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
+			f.samples[strings.Join(labels, ",")] = v
+			f.sum += v
+		}
+		out[name] = f
+	}
+	return out
+}
+
+func TestWebhooksNeedTheSecretAndUpdateAtOnce(t *testing.T) {
+	w := newWorld(t, 0)
+	store := openStore(t, testdb.New(t))
+	d := newDaemon(t, w, store, "hooks", "@every 1h")
+	d.RunAtStart = false
+	ctx := context.Background()
+	conv := stream(t, "conversations")
+	if res, err := d.Runner.Sync(ctx, d.Tenants, []catalog.Stream{conv}); err != nil || !res.OK() {
+		t.Fatalf("sync: %v", err)
+	}
+	addr, stop := start(t, d)
+	defer stop()
+
+	var id, customer, status string
+	store.Pool().QueryRow(ctx, `SELECT f.conversation_id, c.customer_id, f.status FROM engage.fact_conversation f
+JOIN engage.dim_customer c USING (customer_key) JOIN engage.dim_tenant t ON t.tenant_key = f.tenant_key
+WHERE t.tenant_id = 'acme' AND f.status <> 'DONE' ORDER BY f.started_at DESC LIMIT 1`).Scan(&id, &customer, &status)
+	if id == "" {
+		t.Fatal("no open conversation to update")
+	}
+	body := fmt.Sprintf(`{"customerId":%q,"status":"DONE","lastMessage":{"conversationId":%q,"timestamp":"2026-11-03T09:59:00.000Z"},"url":"https://x"}`, customer, id)
+	fingerprint := func() string {
+		var s string
+		store.Pool().QueryRow(ctx, `SELECT string_agg(xmin::text || status, ',' ORDER BY conversation_id) || (SELECT count(*) FROM raw.payload)::text FROM engage.fact_conversation`).Scan(&s)
+		return s
+	}
+	before := fingerprint()
+	for _, hook := range []struct{ query, header string }{{"", ""}, {"?secret=wrong", ""}, {"", "secret-globex-typo"}} {
+		req, _ := http.NewRequest("POST", addr+"/webhooks/engage"+hook.query, strings.NewReader(body))
+		if hook.header != "" {
+			req.Header.Set(daemon.WebhookSecretHeader, hook.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("webhook %+v: %v %v, want 401", hook, resp.StatusCode, err)
+		}
+	}
+	if fingerprint() != before {
+		t.Fatal("a refused webhook changed the warehouse")
+	}
+
+	req, _ := http.NewRequest("POST", addr+"/webhooks/engage", strings.NewReader(body))
+	req.Header.Set(daemon.WebhookSecretHeader, "secret-acme")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook: %v %v", resp.StatusCode, err)
+	}
+	var now string
+	var ended *time.Time
+	store.Pool().QueryRow(ctx, `SELECT status, ended_at FROM engage.fact_conversation WHERE conversation_id = $1`, id).Scan(&now, &ended)
+	if now != "DONE" || ended == nil {
+		t.Errorf("conversation %s after the webhook: %s, ended %v (was %s)", id, now, ended, status)
+	}
+
+	// A new message arrives as a message object.
+	msg := fmt.Sprintf(`{"id":"wh-msg-1","conversationId":%q,"customerId":%q,"userId":null,"fromCustomer":true,"type":"MESSAGE","message":"hello again","url":null,"timestamp":"2026-11-03T09:59:30.000Z"}`, id, customer)
+	resp, err = http.Post(addr+"/webhooks/engage?secret=secret-acme", "application/json", strings.NewReader(msg))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("message webhook: %v %v", resp.StatusCode, err)
+	}
+	var length int
+	if err := store.Pool().QueryRow(ctx, `SELECT text_length FROM engage.fact_message WHERE message_id = 'wh-msg-1'`).Scan(&length); err != nil || length != 11 {
+		t.Errorf("webhook message: length %d, %v", length, err)
+	}
+	if resp, _ := http.Post(addr+"/webhooks/engage?secret=secret-acme", "application/json", strings.NewReader(`{"status":"SLEEPING"}`)); resp.StatusCode != 400 {
+		t.Errorf("invalid webhook: %d, want 400", resp.StatusCode)
+	}
+}
+
+func stream(t *testing.T, name string) catalog.Stream {
+	t.Helper()
+	s, err := catalog.Select(catalog.All(), []string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s[0]
+}

@@ -1,0 +1,142 @@
+package daemon
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+	"github.com/engage-etl/engage-etl/internal/transform"
+)
+
+// WebhookSecretHeader carries the shared secret of a webhook; Engage can
+// also put it in the URL as ?secret= (the URL is configured in Engage).
+const WebhookSecretHeader = "X-Engage-Webhook-Secret"
+
+// Handler serves /healthz, /readyz, /metrics and /webhooks/engage.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", d.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("POST /webhooks/engage", d.webhook)
+	return mux
+}
+
+// ready answers 200 when the warehouse is reachable and fully migrated.
+func (d *Daemon) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := d.Store.Pool().Ping(ctx); err != nil {
+		http.Error(w, "database unreachable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if err := d.Store.CheckCurrent(ctx); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// webhook applies an Engage webhook (CONTRACT.md §7) to the warehouse at
+// once. The secret names the tenant; a wrong one is refused before anything
+// is read or written.
+func (d *Daemon) webhook(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	secret := r.Header.Get(WebhookSecretHeader)
+	if secret == "" {
+		secret = r.URL.Query().Get("secret")
+	}
+	tenant, ok := d.tenantFor(secret)
+	if !ok {
+		d.Metrics.webhooks.WithLabelValues("unauthorized").Inc()
+		http.Error(w, "unknown webhook secret", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	batch, err := webhookBatch(body, tenant, received, d.Runner.StoreMessageText)
+	if err != nil {
+		d.Metrics.webhooks.WithLabelValues("invalid").Inc()
+		http.Error(w, "invalid webhook: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	tenantKey, err := d.Store.EnsureTenant(r.Context(), tenant.ID, tenant.Timezone)
+	if err == nil {
+		_, err = d.Store.CommitWindow(r.Context(), load.WindowCommit{
+			TenantKey: tenantKey, TenantID: tenant.ID, Stream: "webhooks",
+			Start: received, End: received, Raw: body, FetchedAt: received, Batch: batch,
+		})
+	}
+	if err != nil {
+		d.Metrics.webhooks.WithLabelValues("failed").Inc()
+		d.Log.Error("webhook not applied", "tenant", tenant.ID, "error", err)
+		http.Error(w, "not applied", http.StatusInternalServerError)
+		return
+	}
+	d.Metrics.webhooks.WithLabelValues("applied").Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprintln(w, `{"status":"applied"}`)
+}
+
+// tenantFor finds the tenant whose secret matches, comparing in constant time.
+func (d *Daemon) tenantFor(secret string) (pipeline.Tenant, bool) {
+	if secret == "" {
+		return pipeline.Tenant{}, false
+	}
+	id := ""
+	for s, tid := range d.Webhooks {
+		if subtle.ConstantTimeCompare([]byte(s), []byte(secret)) == 1 {
+			id = tid
+		}
+	}
+	for _, t := range d.Tenants {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return pipeline.Tenant{}, false
+}
+
+// webhookBatch reads a webhook: a message object is a new message; an object
+// with customerId and status is a new conversation or a status change.
+func webhookBatch(body []byte, t pipeline.Tenant, received time.Time, storeText bool) (load.Batch, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, err
+	}
+	if _, isMessage := probe["fromCustomer"]; isMessage {
+		var m engage.Message
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, err
+		}
+		row, err := transform.Message(t.Location, storeText, m)
+		if err != nil {
+			return nil, err
+		}
+		return load.MessageBatch(row.Date, row.Date.AddDays(1), []transform.MessageRow{row}), nil
+	}
+	var e engage.ConversationEvent
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, err
+	}
+	row, err := transform.ConversationEvent(t.Location, received, e)
+	if err != nil {
+		return nil, err
+	}
+	return load.StatusBatch(row), nil
+}

@@ -1,0 +1,98 @@
+package daemon
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// Metrics are the daemon's Prometheus metrics.
+type Metrics struct {
+	Registry    *prometheus.Registry
+	rowsLoaded  *prometheus.CounterVec
+	rowsWritten *prometheus.CounterVec
+	windows     *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	retries     *prometheus.CounterVec
+	runs        *prometheus.CounterVec
+	runDuration *prometheus.HistogramVec
+	webhooks    *prometheus.CounterVec
+}
+
+// NewMetrics registers the metrics; lag is read from etl.cursor at each
+// scrape, so it is never stale.
+func NewMetrics(store *load.Store) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		rowsLoaded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_rows_loaded_total", Help: "Rows the Engage API answered and the warehouse loaded."}, []string{"tenant", "stream"}),
+		rowsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_rows_written_total", Help: "Warehouse rows inserted, updated or deleted."}, []string{"tenant", "stream"}),
+		windows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_windows_total", Help: "Windows processed, by result."}, []string{"tenant", "stream", "result"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_api_requests_total", Help: "HTTP exchanges with the Engage API, by status code (0: no answer)."}, []string{"tenant", "status"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_api_retries_total", Help: "Engage API requests that were retried."}, []string{"tenant"}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_runs_total", Help: "Scheduled runs of a stream group, by result."}, []string{"group", "result"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "engage_etl_run_duration_seconds", Help: "Duration of scheduled runs of a stream group.",
+			Buckets: prometheus.ExponentialBuckets(0.5, 2, 12)}, []string{"group"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_webhooks_total", Help: "Webhook deliveries received, by result."}, []string{"result"}),
+	}
+	m.Registry.MustRegister(m.rowsLoaded, m.rowsWritten, m.windows, m.requests, m.retries, m.runs, m.runDuration, m.webhooks,
+		&lagCollector{store: store}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Stream records a finished stream (a pipeline.Runner.OnStream).
+func (m *Metrics) Stream(r pipeline.StreamResult) {
+	m.rowsLoaded.WithLabelValues(r.TenantID, r.Stream).Add(float64(r.RowsReceived))
+	m.rowsWritten.WithLabelValues(r.TenantID, r.Stream).Add(float64(r.RowsWritten))
+	m.windows.WithLabelValues(r.TenantID, r.Stream, "ok").Add(float64(r.WindowsOK))
+	m.windows.WithLabelValues(r.TenantID, r.Stream, "failed").Add(float64(r.WindowsFailed))
+}
+
+// APIObserver counts a tenant's API exchanges (an engage.WithObserver).
+func (m *Metrics) APIObserver(tenant string) func(engage.Attempt) {
+	return func(a engage.Attempt) {
+		m.requests.WithLabelValues(tenant, strconv.Itoa(a.Status)).Inc()
+		if a.Retry {
+			m.retries.WithLabelValues(tenant).Inc()
+		}
+	}
+}
+
+var lagDesc = prometheus.NewDesc("engage_etl_stream_lag_seconds",
+	"Seconds between now and the stream's cursor: how far the warehouse is behind.", []string{"tenant", "stream"}, nil)
+
+// lagCollector reads the cursors when Prometheus scrapes.
+type lagCollector struct{ store *load.Store }
+
+func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+
+func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	statuses, err := c.store.Status(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(lagDesc, err)
+		return
+	}
+	now := time.Now()
+	for _, s := range statuses {
+		if s.Cursor.IsZero() {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(s.Cursor).Seconds(), s.TenantID, s.Stream)
+	}
+}

@@ -1,0 +1,1 @@
+ALTER TABLE etl.run DROP COLUMN instance;
