@@ -116,6 +116,9 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "info")
 	sf.register(fs, "UTC")
 	addr := fs.String("addr", "127.0.0.1:8089", "listen `address`")
+	hookURL := fs.String("webhook-url", "", "push the first tenant's webhooks (new conversation, status change, new message) to this `URL`, e.g. http://127.0.0.1:9464/webhooks/engage")
+	hookSecret := fs.String("webhook-secret", "", "shared `secret` sent with every webhook")
+	hookEvery := fs.Duration("webhook-interval", time.Second, "how often pending webhooks are pushed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -140,6 +143,11 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  tenant %-10s zone %-18s token %s\n", tc.ID, tc.Timezone, tc.Token)
 	}
 	fmt.Fprintf(e.stdout, "  ground truth: GET /__sim/truth?tenant=&stream=&from=&to=   Ctrl-C stops it\n")
+	if *hookURL != "" {
+		target := engagesim.WebhookTarget{TenantID: sf.tenantID, URL: *hookURL, Secret: *hookSecret}
+		go sim.RunWebhooks(ctx, *hookEvery, []engagesim.WebhookTarget{target})
+		fmt.Fprintf(e.stdout, "  pushing %s's webhooks to %s every %v (as the clock moves)\n", sf.tenantID, *hookURL, *hookEvery)
+	}
 	return serve(ctx, ln, sim.Handler())
 }
 

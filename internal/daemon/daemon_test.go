@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/daemon"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 	"github.com/engage-etl/engage-etl/internal/testdb"
@@ -74,7 +74,7 @@ func newDaemon(t *testing.T, w *world, store *load.Store, instance, schedule str
 			Start: civil.Of(simNow, loc).AddDays(-6)})
 		webhooks["secret-"+tc.ID] = tc.ID
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	schedules := map[string]string{}
 	for _, s := range catalog.All() {
 		schedules[s.Group] = schedule
@@ -212,6 +212,14 @@ func TestMetricsParseAndHaveRowsAndLag(t *testing.T) {
 	}
 }
 
+// testWriter sends the daemon's warnings and errors to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
 type dtoFamily struct {
 	sum     float64
 	samples map[string]float64 // labels -> value
@@ -316,6 +324,14 @@ WHERE t.tenant_id = 'acme' AND f.status <> 'DONE' ORDER BY f.started_at DESC LIM
 	}
 }
 
+func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
+	return extract.Plan(from, to, 30, t.Location)
+}
+
+func extractArray[T any](ctx context.Context, t pipeline.Tenant, s catalog.Stream, w extract.Window, fn func(T) error) ([]byte, error) {
+	return extract.Array(ctx, t.Client, s, w, func() {}, fn)
+}
+
 func stream(t *testing.T, name string) catalog.Stream {
 	t.Helper()
 	s, err := catalog.Select(catalog.All(), []string{name})
@@ -323,4 +339,50 @@ func stream(t *testing.T, name string) catalog.Stream {
 		t.Fatal(err)
 	}
 	return s[0]
+}
+
+// TestWebhooksFromTheSimulatorKeepStatusesCurrent: between two syncs, the
+// pushed status changes alone bring the warehouse to the API's statuses.
+func TestWebhooksFromTheSimulatorKeepStatusesCurrent(t *testing.T) {
+	w := newWorld(t, 0)
+	store := openStore(t, testdb.New(t))
+	d := newDaemon(t, w, store, "pushed", "@every 1h")
+	d.RunAtStart = false
+	ctx := context.Background()
+	conv := stream(t, "conversations")
+	if res, err := d.Runner.Sync(ctx, d.Tenants[:1], []catalog.Stream{conv}); err != nil || !res.OK() {
+		t.Fatalf("sync: %v", err)
+	}
+	addr, stop := start(t, d)
+	defer stop()
+
+	w.sim.Advance(3 * time.Hour)
+	n, err := w.sim.DeliverWebhooks(ctx, http.DefaultClient, engagesim.WebhookTarget{TenantID: "acme", URL: addr + "/webhooks/engage", Secret: "secret-acme"})
+	if err != nil || n == 0 {
+		t.Fatalf("delivered %d hooks: %v", n, err)
+	}
+	// Compare with the API now, without syncing.
+	api := map[string]string{}
+	tn := d.Tenants[0]
+	day := civil.Of(w.sim.Now(), tn.Location)
+	for _, win := range extractPlan(tn, day.AddDays(-6), day.AddDays(1)) {
+		_, err := extractArray(ctx, tn, conv, win, func(c engage.Conversation) error { api[c.ConversationID] = c.Status; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _ := store.Pool().Query(ctx, `SELECT conversation_id, status FROM engage.fact_conversation`)
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var id, status string
+		rows.Scan(&id, &status)
+		if api[id] != status {
+			t.Errorf("%s: warehouse %s, API %s", id, status, api[id])
+		}
+		checked++
+	}
+	if checked <= len(api)/2 {
+		t.Errorf("only %d of %d conversations in the warehouse", checked, len(api))
+	}
 }

@@ -194,20 +194,25 @@ func (s *Server) messagesReport(r *http.Request, t *tenant, now time.Time) (any,
 	v := t.view(c, now)
 	out := make([]messageRow, 0, len(v.visible))
 	for k, m := range v.visible {
-		row := messageRow{
-			ID: messageID(c, k), ConversationID: c.id, CustomerID: t.customers[c.customer].id,
-			FromCustomer: m.fromCustomer, Type: messageTypes[m.typ], Message: phrases[m.phrase], Timestamp: isoTime(m.at),
-		}
-		if !m.fromCustomer {
-			row.UserID = strPtr(t.agents[m.agent].email)
-		}
-		if m.typ >= 1 && m.typ <= 3 { // audio, video, file
-			row.URL = strPtr("https://files." + t.id + ".example/" + row.ID)
-			row.Message = ""
-		}
-		out = append(out, row)
+		out = append(out, t.messageRow(c, k, m))
 	}
 	return out, nil
+}
+
+// messageRow is a message in the API's shape.
+func (t *tenant) messageRow(c *conv, k int, m message) messageRow {
+	row := messageRow{
+		ID: messageID(c, k), ConversationID: c.id, CustomerID: t.customers[c.customer].id,
+		FromCustomer: m.fromCustomer, Type: messageTypes[m.typ], Message: phrases[m.phrase], Timestamp: isoTime(m.at),
+	}
+	if !m.fromCustomer {
+		row.UserID = strPtr(t.agents[m.agent].email)
+	}
+	if m.typ >= 1 && m.typ <= 3 { // audio, video, file
+		row.URL = strPtr("https://files." + t.id + ".example/" + row.ID)
+		row.Message = ""
+	}
+	return row
 }
 
 type visitRow struct {

@@ -114,6 +114,8 @@ type Server struct {
 	faulted  map[string]int // consecutive faults per request key
 	byStatus map[int]int
 	limiters map[string]*rate.Limiter
+	// delivered is, per tenant, the moment up to which webhooks were pushed.
+	delivered map[string]time.Time
 }
 
 // New builds the world described by cfg.

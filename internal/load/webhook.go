@@ -36,8 +36,9 @@ WHERE f.tenant_key = $1 AND f.conversation_id = target.conversation_id
 const provisionalConversationSQL = `
 INSERT INTO engage.fact_conversation (tenant_key, conversation_id, customer_key, team_key, agent_key, date_key,
     channel, status, started_at, ended_at, user_ids, message_count, customer_message_count, agent_message_count, duration_ms)
-SELECT $1, $2, engage.customer_key($1, $3), 0, 0, $6, 'UNKNOWN', $4, $5, CASE WHEN $4 = 'DONE' THEN $5 END, '{}', 0, 0, 0, 0
-WHERE $2 <> ''
+SELECT $1::integer, $2::text, engage.customer_key($1, $3::text), 0, 0, $6::integer, 'UNKNOWN', $4::text, $5::timestamptz,
+       CASE WHEN $4::text = 'DONE' THEN $5::timestamptz END, '{}', 0, 0, 0, 0
+WHERE $2::text <> ''
 ON CONFLICT DO NOTHING`
 
 func (b statusBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
