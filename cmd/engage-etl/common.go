@@ -147,3 +147,38 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// selection is the --tenant and --streams flags of sync, backfill and verify.
+type selection struct{ tenant, streams string }
+
+func (sel *selection) register(fs *flag.FlagSet, verb string) {
+	fs.StringVar(&sel.tenant, "tenant", "", verb+" only this tenant `id`")
+	fs.StringVar(&sel.streams, "streams", "", "comma-separated stream names or globs (default: all; see 'engage-etl streams')")
+}
+
+// dayFlags is the --from and --to flags of backfill and verify.
+type dayFlags struct{ from, to string }
+
+func (d *dayFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.from, "from", "", "first local `day`, YYYY-MM-DD (required)")
+	fs.StringVar(&d.to, "to", "", "local `day` after the last, YYYY-MM-DD (required)")
+}
+
+// days reads --from and --to: local days [from, to).
+func (d *dayFlags) days() (civil.Date, civil.Date, error) {
+	if d.from == "" || d.to == "" {
+		return civil.Date{}, civil.Date{}, usageError{fmt.Errorf("--from and --to are required (YYYY-MM-DD)")}
+	}
+	from, err := civil.Parse(d.from)
+	if err != nil {
+		return from, from, usageError{fmt.Errorf("--from: %w", err)}
+	}
+	to, err := civil.Parse(d.to)
+	if err != nil {
+		return from, to, usageError{fmt.Errorf("--to: %w", err)}
+	}
+	if !from.Before(to) {
+		return from, to, usageError{fmt.Errorf("--from %s must be before --to %s (--to is exclusive)", from, to)}
+	}
+	return from, to, nil
+}

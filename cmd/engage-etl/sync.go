@@ -19,13 +19,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	var c common
 	fs := newFlagSet(e, "sync", "sync [--config FILE] [--tenant ID] [--streams a,b*]")
 	c.register(fs, "warn")
-	tenant := fs.String("tenant", "", "sync only this tenant `id`")
-	streams := fs.String("streams", "", "comma-separated stream names or globs (default: all; see 'engage-etl streams')")
+	var sel selection
+	sel.register(fs, "sync")
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(ctx, e, cfg, log, *tenant, *streams)
+	rt, err := newRuntime(ctx, cfg, log, sel)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ type runtime struct {
 	streams []catalog.Stream
 }
 
-func newRuntime(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger, tenant, streams string) (*runtime, error) {
+func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel selection) (*runtime, error) {
 	if err := cfg.RequireTenants(); err != nil {
 		return nil, err
 	}
@@ -55,11 +55,11 @@ func newRuntime(ctx context.Context, e *env, cfg *config.Config, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	selected, err := catalog.Select(all, splitList(streams))
+	selected, err := catalog.Select(all, splitList(sel.streams))
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--streams: %w", err)}
 	}
-	tenants, err := pipelineTenants(cfg, tenant, time.Now(), log)
+	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -11,19 +11,19 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		"Asks the API for the bucketed reports of the local days [--from, --to) again and compares\n"+
 		"every bucket with the warehouse. Prints each difference; exits 1 when there is any.")
 	c.register(fs, "warn")
-	tenant := fs.String("tenant", "", "verify only this tenant `id`")
-	streams := fs.String("streams", "", "comma-separated stream names or globs (default: all report streams)")
-	fromS := fs.String("from", "", "first local `day`, YYYY-MM-DD (required)")
-	toS := fs.String("to", "", "local `day` after the last, YYYY-MM-DD (required)")
+	var sel selection
+	var span dayFlags
+	sel.register(fs, "verify")
+	span.register(fs)
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}
-	from, to, err := dayRange(*fromS, *toS)
+	from, to, err := span.days()
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(ctx, e, cfg, log, *tenant, *streams)
+	rt, err := newRuntime(ctx, cfg, log, sel)
 	if err != nil {
 		return err
 	}

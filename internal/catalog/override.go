@@ -20,6 +20,8 @@ type Override struct {
 	WindowDays *int
 	Lookback   *time.Duration
 	Enabled    *bool
+	IDsPath    *string
+	PageSize   *int
 }
 
 // Apply returns streams with the overrides applied: byReport keys are report
@@ -68,6 +70,8 @@ func (s *Stream) apply(o Override) {
 	set(&s.GroupBy, o.GroupBy)
 	set(&s.WindowDays, o.WindowDays)
 	set(&s.Lookback, o.Lookback)
+	set(&s.IDsPath, o.IDsPath)
+	set(&s.PageSize, o.PageSize)
 	if o.Enabled != nil {
 		s.Disabled = !*o.Enabled
 	}
@@ -92,6 +96,10 @@ func (s Stream) Validate() error {
 		return fmt.Errorf("streams.%s.lookback: must not be negative", s.Name)
 	case s.Kind == KindReport && s.Metric == "":
 		return fmt.Errorf("streams.%s.metric: must not be empty", s.Name)
+	case s.PageSize < 0 || s.PageSize > 1000:
+		return fmt.Errorf("streams.%s.page_size: %d must be between 1 and 1000", s.Name, s.PageSize)
+	case s.Kind == KindMessages && !strings.HasPrefix(s.IDsPath, "/"):
+		return fmt.Errorf("streams.%s.ids_path: %q must start with /", s.Name, s.IDsPath)
 	}
 	if s.Body != "" && !json.Valid([]byte(s.Body)) {
 		return fmt.Errorf("streams.%s.body: not valid JSON", s.Name)

@@ -195,6 +195,8 @@ type fileOverride struct {
 	WindowDays *int    `yaml:"window_days"`
 	Lookback   *string `yaml:"lookback"`
 	Enabled    *bool   `yaml:"enabled"`
+	IDsPath    *string `yaml:"ids_path"`
+	PageSize   *int    `yaml:"page_size"`
 }
 
 func (f *file) resolve(env LookupEnv) (*Config, error) {
@@ -392,6 +394,7 @@ func overrides(section string, in map[string]fileOverride) (map[string]catalog.O
 		o := catalog.Override{
 			Path: fo.Path, Method: fo.Method, Body: fo.Body, Metric: fo.Metric,
 			GroupBy: fo.GroupBy, WindowDays: fo.WindowDays, Enabled: fo.Enabled,
+			IDsPath: fo.IDsPath, PageSize: fo.PageSize,
 		}
 		if fo.Lookback != nil {
 			d, err := ParseDuration(*fo.Lookback)

@@ -7,9 +7,25 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 )
+
+// Object sends req and decodes the JSON object it answers into v (reset to
+// its zero value before every attempt). raw is the body exactly as received.
+func (c *Client) Object(ctx context.Context, req Request, v any) (raw []byte, err error) {
+	err = c.Do(ctx, req, func(r io.Reader) error {
+		var buf bytes.Buffer
+		reflect.ValueOf(v).Elem().SetZero()
+		if err := DecodeObject(io.TeeReader(r, &buf), v); err != nil {
+			return err
+		}
+		raw = buf.Bytes()
+		return nil
+	})
+	return raw, err
+}
 
 // maxPages bounds a paging loop, so an API that never answers a short page
 // fails the window instead of looping forever.
@@ -27,16 +43,8 @@ func (c *Client) ListAll(ctx context.Context, req Request, pageSize int, fn func
 		r := req
 		r.Query = q
 		var lp ListPage
-		var body []byte
-		if err := c.Do(ctx, r, func(rd io.Reader) error {
-			var buf bytes.Buffer
-			lp = ListPage{}
-			if err := DecodeObject(io.TeeReader(rd, &buf), &lp); err != nil {
-				return err
-			}
-			body = buf.Bytes()
-			return nil
-		}); err != nil {
+		body, err := c.Object(ctx, r, &lp)
+		if err != nil {
 			return nil, err
 		}
 		pages = append(pages, body)
@@ -67,16 +75,8 @@ func (c *Client) ActivitySince(ctx context.Context, req Request, pageSize int, s
 		r := req
 		r.Query = q
 		var ap ActivityPage
-		var body []byte
-		if err := c.Do(ctx, r, func(rd io.Reader) error {
-			var buf bytes.Buffer
-			ap = ActivityPage{}
-			if err := DecodeObject(io.TeeReader(rd, &buf), &ap); err != nil {
-				return err
-			}
-			body = buf.Bytes()
-			return nil
-		}); err != nil {
+		body, err := c.Object(ctx, r, &ap)
+		if err != nil {
 			return nil, err
 		}
 		pages = append(pages, body)

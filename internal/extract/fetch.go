@@ -131,15 +131,7 @@ func Object(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, v
 	if err != nil {
 		return nil, err
 	}
-	err = c.Do(ctx, req, func(r io.Reader) error {
-		var buf bytes.Buffer
-		if err := engage.DecodeObject(io.TeeReader(r, &buf), v); err != nil {
-			return err
-		}
-		raw = buf.Bytes()
-		return nil
-	})
-	return raw, err
+	return c.Object(ctx, req, v)
 }
 
 // Array fetches a detail report window whose answer is a JSON array, handing
