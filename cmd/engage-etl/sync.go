@@ -109,8 +109,11 @@ func printResult(w io.Writer, res pipeline.Result) {
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tSTATUS\tWINDOWS\tROWS\tWRITTEN\tCURSOR")
 	for _, s := range res.Streams {
 		status, cursor := "ok", "-"
-		if s.Err != nil {
+		switch {
+		case s.Err != nil:
 			status = "failed"
+		case s.Locked:
+			status = "skipped: another process is loading it"
 		}
 		if !s.CursorAfter.IsZero() {
 			cursor = s.CursorAfter.UTC().Format(time.RFC3339)

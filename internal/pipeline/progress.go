@@ -31,3 +31,10 @@ func (p *progress) emit() {
 	p.mu.Unlock()
 	p.report(snapshot)
 }
+
+// replanned corrects the total when a stream's plan changed from before to after windows.
+func (p *progress) replanned(before, after int) {
+	p.mu.Lock()
+	p.WindowsTotal += after - before
+	p.mu.Unlock()
+}

@@ -181,7 +181,27 @@ type job struct {
 	stream    catalog.Stream
 	cursor    time.Time
 	plan      plan
+	planFn    planner
 	err       error // planning failed
+}
+
+// replan plans the job again when its cursor moved since it was planned
+// (another process loaded the stream while this one waited for the lock),
+// so the work is not done twice.
+func (r *Runner) replan(ctx context.Context, j *job, prog *progress) {
+	cursor, err := r.Store.Cursor(ctx, j.tenant.ID, j.stream.Name)
+	if err != nil || cursor.Equal(j.cursor) {
+		return
+	}
+	p, err := j.planFn(ctx, j.tenant, j.stream, cursor)
+	if err != nil {
+		return // keep the first plan: loading it again is redundant, not wrong
+	}
+	if p.done == nil {
+		p.done = make([]bool, len(p.windows))
+	}
+	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
+	j.cursor, j.plan = cursor, p
 }
 
 func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (Result, error) {
@@ -201,7 +221,7 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 			return res, err
 		}
 		for _, s := range streams {
-			j := &job{tenant: t, tenantKey: tenantKey, stream: s}
+			j := &job{tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn}
 			if j.cursor, j.err = r.Store.Cursor(ctx, t.ID, s.Name); j.err == nil {
 				j.plan, j.err = planFn(ctx, t, s, j.cursor)
 			}
@@ -315,6 +335,9 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		return res
 	}
 	defer lock.Release(ctx)
+	if j.err == nil {
+		r.replan(ctx, j, prog)
+	}
 	return r.stream(ctx, stop, runID, j, prog)
 }
 
