@@ -41,10 +41,10 @@ func BenchmarkAnswerOneDayOfConversations(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	day := civil.Of(now, vienna).AddDays(-30)
+	day := civil.Date{Year: 2026, Month: 10, Day: 7} // a Wednesday: a full day of traffic
 	body := days(day, day.AddDays(1), vienna)
 	b.ReportAllocs()
-	var size int
+	var size, conversations int
 	for b.Loop() {
 		req := httptest.NewRequest("POST", engagesim.Prefix+"/report/chat/conversations", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+acme)
@@ -54,6 +54,8 @@ func BenchmarkAnswerOneDayOfConversations(b *testing.B) {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 		size = rec.Body.Len()
+		conversations = strings.Count(rec.Body.String(), `"conversationId"`)
 	}
 	b.ReportMetric(float64(size)/1024, "KiB-answer")
+	b.ReportMetric(float64(conversations), "conversations")
 }
