@@ -162,3 +162,48 @@ func TestStreamsListsTheCatalogWithOverrides(t *testing.T) {
 		t.Errorf("streams: %+v", r)
 	}
 }
+
+func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
+		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_TENANT_ID": "acme", "ENGAGE_REQUESTS_PER_SECOND": "1000",
+	}
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	from := time.Now().AddDate(0, 0, -4).Format("2006-01-02")
+	to := time.Now().AddDate(0, 0, 1).Format("2006-01-02")
+	r := cli(t, env, "backfill", "--from", from, "--to", to, "--streams", "chat_*,conversations")
+	if r.code != exitOK || !strings.Contains(r.stdout, "chat_done_by_team") {
+		t.Fatalf("backfill: %+v", r)
+	}
+	// Not a terminal: plain progress lines on stderr.
+	if !strings.Contains(r.stderr, "windows") || strings.Contains(r.stderr, "\r") {
+		t.Errorf("progress on a non-terminal: %q", r.stderr)
+	}
+	if r := cli(t, env, "backfill", "--from", from, "--to", to, "--streams", "conversations"); !strings.Contains(r.stdout, "done)") {
+		t.Errorf("a second backfill should skip its windows: %s", r.stdout)
+	}
+	if r := cli(t, env, "status"); r.code != exitOK || !strings.Contains(r.stdout, "conversations") || !strings.Contains(r.stdout, "backfill") {
+		t.Errorf("status: %+v", r)
+	}
+	if r := cli(t, env, "verify", "--from", from, "--to", to, "--streams", "chat_*"); r.code != exitOK || !strings.Contains(r.stdout, "no drift") {
+		t.Errorf("verify after backfill: %+v", r)
+	}
+	conn, _ := pgx.Connect(context.Background(), env["DATABASE_URL"])
+	conn.Exec(context.Background(), `UPDATE engage.fact_report_metric SET value = value * 2 + 1`)
+	conn.Close(context.Background())
+	r = cli(t, env, "verify", "--from", from, "--to", to, "--streams", "chat_done")
+	if r.code != exitFailed || !strings.Contains(r.stdout, "api ") || !strings.Contains(r.stderr, "differences") {
+		t.Errorf("verify with drift: %+v", r)
+	}
+	for _, args := range [][]string{
+		{"backfill", "--from", to, "--to", from},
+		{"backfill", "--from", "yesterday", "--to", to},
+		{"verify", "--to", to},
+	} {
+		if r := cli(t, env, args...); r.code != exitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
+		}
+	}
+}

@@ -108,6 +108,10 @@ func TestErrorsNameTheKeyAndTheFix(t *testing.T) {
 		{"env timezone", "", map[string]string{"ENGAGE_API_TOKEN": "x", "ENGAGE_TIMEZONE": "Mars/Olympus"}, []string{"ENGAGE_TIMEZONE", "IANA"}},
 		{"parallelism", "sync: {window_parallelism: 0}\n", nil, []string{"sync.window_parallelism", "1 to 64"}},
 		{"base url", "tenants:\n  - {id: a, token: x, base_url: 'ftp://x'}\n", nil, []string{"tenants[0].base_url"}},
+		{"bad schedule", "schedules: {reports: 'every now and then'}\n", nil, []string{"schedules.reports", "cron expression"}},
+		{"unknown group", "schedules: {weekly: '@weekly'}\n", nil, []string{"schedules.weekly", "lists"}},
+		{"webhook secret env", "tenants:\n  - {id: a, token: x, webhook_secret_env: NOPE}\n", nil, []string{"tenants[0].webhook_secret_env", "NOPE"}},
+		{"shutdown", "shutdown_timeout: soon\n", nil, []string{"shutdown_timeout", "30s"}},
 	}
 	for _, tt := range tests {
 		p := ""
@@ -145,5 +149,18 @@ func TestSecretsDoNotPrint(t *testing.T) {
 func TestEmptyFileIsFine(t *testing.T) {
 	if _, err := Load(writeFile(t, ""), envOf(nil)); err != nil {
 		t.Fatalf("empty file: %v", err)
+	}
+}
+
+func TestSchedulesDefaultAndOverride(t *testing.T) {
+	c, err := Load(writeFile(t, "schedules:\n  reports: '0 */5 * * * *'\n  activity: 'CRON_TZ=Europe/Vienna 0 3 * * *'\n"), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Schedules["reports"] != "0 */5 * * * *" || c.Schedules["lists"] != DefaultSchedules["lists"] {
+		t.Errorf("schedules = %v", c.Schedules)
+	}
+	if c.ShutdownTimeout != DefaultShutdownTimeout || c.HTTPAddr != DefaultHTTPAddr {
+		t.Errorf("daemon defaults: %v %s", c.ShutdownTimeout, c.HTTPAddr)
 	}
 }

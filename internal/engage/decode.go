@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"regexp"
 )
 
 // DecodeArray decodes a JSON array element by element and calls fn for each, so
@@ -75,9 +75,13 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 		}
 	}
 	s = string(bytes.TrimSpace([]byte(s)))
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
+	if !decimalRE.MatchString(s) {
 		return fmt.Errorf("report value %q is not a decimal number", s)
 	}
 	*d = Decimal(s)
 	return nil
 }
+
+// decimalRE is a plain decimal number, as PostgreSQL's numeric reads it:
+// no NaN, no infinity, no hexadecimal, which strconv.ParseFloat would allow.
+var decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)

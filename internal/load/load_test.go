@@ -199,3 +199,21 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+func TestDaysOutsideTheCalendarAreAdded(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
+	old := civil.Date{Year: 1999, Month: 12, Day: 30}
+	start := old.Start(time.UTC).Add(9 * time.Hour)
+	rows := []transform.AgentTimeRow{{UserID: "a@x", Kind: "online", Start: start, End: start.Add(time.Hour), Seconds: "3600", Date: old}}
+	if _, err := s.CommitWindow(ctx, load.WindowCommit{TenantKey: tk, TenantID: "t1", Stream: "agent_times_online",
+		Start: old.Start(time.UTC), End: old.AddDays(2).Start(time.UTC), Raw: []byte(`[]`), FetchedAt: time.Now(),
+		Batch: load.AgentTimeBatch(old, old.AddDays(2), rows)}); err != nil {
+		t.Fatalf("a day before 2000: %v", err)
+	}
+	var name string
+	if err := s.Pool().QueryRow(ctx, `SELECT day_name FROM engage.dim_date WHERE date_key = 19991230`).Scan(&name); err != nil || name != "Thursday" {
+		t.Errorf("dim_date 1999-12-30: %q %v", name, err)
+	}
+}

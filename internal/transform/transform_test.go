@@ -77,9 +77,11 @@ func TestReportRowsRejectsWhatItCannotPlace(t *testing.T) {
 			t.Errorf("%s: got %v, want error containing %q", tt.name, err, tt.want)
 		}
 	}
-	var r engage.ReportResponse
-	if err := json.Unmarshal([]byte(`{"results":{"2020/11/01":{"a":"12 min"}}}`), &r); err == nil {
-		t.Error("a non-decimal value was accepted")
+	for _, v := range []string{`"12 min"`, `"NaN"`, `"Inf"`, `"0x1p-2"`, `""`, `"1,5"`} {
+		var r engage.ReportResponse
+		if err := json.Unmarshal([]byte(`{"results":{"2020/11/01":{"a":`+v+`}}}`), &r); err == nil {
+			t.Errorf("report value %s was accepted", v)
+		}
 	}
 }
 
