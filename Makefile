@@ -28,8 +28,10 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeArray -fuzztime 30s ./internal/engage/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeArray -fuzztime $(FUZZTIME) ./internal/engage/
+	$(GO) test -run '^$$' -fuzz FuzzReportRows -fuzztime $(FUZZTIME) ./internal/transform/
 
 demo:
 	$(GO) run ./cmd/engage-etl demo
