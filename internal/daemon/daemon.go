@@ -148,11 +148,16 @@ func (d *Daemon) runGroup(ctx context.Context, group string) {
 		result = "failed"
 		d.Log.Error("group run failed", "group", group, "error", err)
 	case !res.OK():
-		result = "failed"
+		result = "interrupted" // only shutting down stopped streams: not a failure
 		for _, s := range res.Streams {
-			if s.Err != nil {
+			if s.Err != nil && !errors.Is(s.Err, pipeline.ErrDraining) {
+				result = "failed"
 				d.Log.Error("stream failed", "group", group, "tenant", s.TenantID, "stream", s.Stream, "error", s.Err)
 			}
+		}
+		for _, err := range res.TenantErrors {
+			result = "failed"
+			d.Log.Error("tenant failed", "group", group, "error", err)
 		}
 	}
 	d.Metrics.runs.WithLabelValues(group, result).Inc()

@@ -62,32 +62,46 @@ func Activity(ctx context.Context, c *engage.Client, s catalog.Stream, w Window,
 	return c.ActivitySince(ctx, req, s.PageSize, w.Start, fn)
 }
 
+// ConversationRef is a conversation of the list the messages stream reads.
+type ConversationRef struct {
+	ID           string `json:"conversationId"`
+	MessageCount int    `json:"messageCount"`
+}
+
 // Messages lists the conversations that started in the window (IDsPath),
-// then fetches each conversation's messages, at most parallel at a time.
-// fn is called from one goroutine at a time. The raw payload is
-// [conversations, [messages of each conversation...]].
-func Messages(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, parallel int, fn func(engage.Message) error) ([]byte, error) {
+// asks need which of them to fetch, then fetches those conversations'
+// messages, at most parallel at a time, handing each conversation's messages
+// and raw answer to fn (called from one goroutine at a time). It returns the
+// raw conversation list.
+func Messages(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, parallel int,
+	need func([]ConversationRef) (map[string]bool, error),
+	fn func(id string, raw []byte, msgs []engage.Message) error) ([]byte, error) {
 	list := s
 	list.Method, list.Path = "POST", s.IDsPath
-	var ids []string
-	idsRaw, err := Array(ctx, c, list, w, func() { ids = ids[:0] }, func(e struct {
-		ID string `json:"conversationId"`
-	}) error {
-		ids = append(ids, e.ID)
+	var refs []ConversationRef
+	listRaw, err := Array(ctx, c, list, w, func() { refs = refs[:0] }, func(r ConversationRef) error {
+		refs = append(refs, r)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
+	wanted, err := need(refs)
+	if err != nil {
+		return nil, err
+	}
 	path, _, _ := strings.Cut(s.Path, "?")
-	raws := make([][]byte, len(ids))
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(parallel, 1))
-	for i, id := range ids {
+	for _, ref := range refs {
+		if !wanted[ref.ID] {
+			continue
+		}
 		g.Go(func() error {
 			var msgs []engage.Message
-			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{"conversationId": {id}}}
+			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{"conversationId": {ref.ID}}}
+			var raw []byte
 			err := c.Do(ctx, req, func(r io.Reader) error {
 				var buf bytes.Buffer
 				msgs = msgs[:0]
@@ -97,26 +111,21 @@ func Messages(ctx context.Context, c *engage.Client, s catalog.Stream, w Window,
 				}); err != nil {
 					return err
 				}
-				raws[i] = buf.Bytes()
+				raw = buf.Bytes()
 				return nil
 			})
 			if err != nil {
-				return fmt.Errorf("conversation %s: %w", id, err)
+				return fmt.Errorf("conversation %s: %w", ref.ID, err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, m := range msgs {
-				if err := fn(m); err != nil {
-					return err
-				}
-			}
-			return nil
+			return fn(ref.ID, raw, msgs)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return engage.JoinJSON([][]byte{idsRaw, engage.JoinJSON(raws)}), nil
+	return listRaw, nil
 }
 
 // Report fetches a bucketed report window. raw is the body exactly as received.

@@ -109,6 +109,12 @@ func (b userBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, 
 		`SELECT DISTINCT ON (email) email AS user_id, engage_user_id, email, display_name, role_id FROM stage_dim_agent ORDER BY email`)
 }
 
+const completeInferredSQL = `UPDATE engage.dim_agent a
+SET engage_user_id = d.engage_user_id, email = d.email, display_name = d.display_name, role_id = d.role_id,
+    role = d.role, team_ids = d.team_ids, team_names = d.team_names, inferred = false
+FROM agent_desired d
+WHERE a.tenant_key = $1 AND a.user_id = d.user_id AND a.is_current AND a.inferred`
+
 // currentAgents is the source of a refresh when teams or roles changed: the
 // users as last listed, that is the current versions of listed agents.
 const currentAgents = `SELECT user_id, engage_user_id, email, display_name, role_id FROM engage.dim_agent
@@ -142,11 +148,7 @@ SELECT s.user_id, s.engage_user_id, s.email, s.display_name, s.role_id, r.name A
                  WHERE t.tenant_key = $1 AND s.engage_user_id = ANY (t.member_ids)), '{}') AS team_names
 FROM (` + source + `) s
 LEFT JOIN engage.dim_role r ON r.tenant_key = $1 AND r.role_id = s.role_id`},
-		{"complete inferred", `UPDATE engage.dim_agent a
-SET engage_user_id = d.engage_user_id, email = d.email, display_name = d.display_name, role_id = d.role_id,
-    role = d.role, team_ids = d.team_ids, team_names = d.team_names, inferred = false
-FROM agent_desired d
-WHERE a.tenant_key = $1 AND a.user_id = d.user_id AND a.is_current AND a.inferred`},
+		{"complete inferred", completeInferredSQL},
 		{"close changed", `UPDATE engage.dim_agent a SET valid_to = $2, is_current = false
 FROM agent_desired d
 WHERE a.tenant_key = $1 AND a.user_id = d.user_id AND a.is_current AND NOT a.inferred AND a.valid_from < $2
@@ -160,7 +162,12 @@ SELECT $1, d.user_id, d.engage_user_id, d.email, d.display_name, d.role_id, d.ro
        true, false
 FROM agent_desired d
 WHERE NOT EXISTS (SELECT 1 FROM engage.dim_agent a WHERE a.tenant_key = $1 AND a.user_id = d.user_id AND a.is_current)
-ORDER BY d.user_id`},
+ORDER BY d.user_id
+ON CONFLICT DO NOTHING`},
+		// A fact window may have inferred one of these agents after the plan
+		// above was made (inference does not take the refresh lock, so fact
+		// windows never wait for it): complete those now.
+		{"complete inferred again", completeInferredSQL},
 		{"bridge drop", `DELETE FROM engage.bridge_team_member b
 USING engage.dim_agent a, engage.dim_team t
 WHERE b.agent_key = a.agent_key AND b.team_key = t.team_key AND a.tenant_key = $1 AND a.is_current

@@ -1,7 +1,11 @@
 package load
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/transform"
@@ -53,9 +57,12 @@ var conversationSpec = &upsert{
 	},
 }
 
-// ConversationBatch upserts conversations.
+// ConversationBatch upserts conversations, then gives their agent rows the
+// conversation's day and agent versions: agent rows loaded before their
+// conversation (by another process, or after a failed run) got the Unknown
+// day, and must not keep it once the conversation is known.
 func ConversationBatch(from, to civil.Date, rows []transform.ConversationRow) Batch {
-	b := tableBatch{spec: conversationSpec, first: from, last: to.AddDays(-1)}
+	b := tableBatch{spec: conversationSpec, first: from, last: to.AddDays(-1), after: repairConversationAgents}
 	for _, r := range rows {
 		b.rows = append(b.rows, []any{r.ID, r.CustomerID, r.TeamID, r.FirstAgent, r.Channel, r.Status, r.Start, r.End,
 			r.UserIDs, r.MessageCount, r.CustomerMessageCount, r.AgentMessageCount, r.FirstResponseMs,
@@ -63,6 +70,22 @@ func ConversationBatch(from, to civil.Date, rows []transform.ConversationRow) Ba
 		b.first, b.last = span(b.first, b.last, r.Date)
 	}
 	return b
+}
+
+const repairConversationAgentsSQL = `
+UPDATE engage.fact_conversation_agent a
+SET date_key = c.date_key, agent_key = engage.agent_key_at($1, a.user_id, c.started_at), loaded_at = now()
+FROM engage.fact_conversation c
+WHERE a.tenant_key = $1 AND c.tenant_key = $1 AND a.conversation_id = c.conversation_id
+  AND c.conversation_id IN (SELECT conversation_id FROM stage_fact_conversation)
+  AND (a.date_key, a.agent_key) IS DISTINCT FROM (c.date_key, engage.agent_key_at($1, a.user_id, c.started_at))`
+
+func repairConversationAgents(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	tag, err := tx.Exec(ctx, repairConversationAgentsSQL, tenantKey)
+	if err != nil {
+		return 0, fmt.Errorf("repair conversation agents: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // conversationOf reads the conversation's start from fact_conversation,
@@ -109,9 +132,28 @@ var messageSpec = &upsert{
 	},
 }
 
-// MessageBatch upserts messages.
-func MessageBatch(from, to civil.Date, rows []transform.MessageRow) Batch {
+// ConversationRaw is one conversation's messages answer, kept in
+// raw.conversation_messages.
+type ConversationRaw struct {
+	ConversationID string
+	Messages       int
+	Body           []byte
+	FetchedAt      time.Time
+}
+
+// MessageBatch upserts messages and keeps each conversation's raw answer.
+func MessageBatch(from, to civil.Date, rows []transform.MessageRow, raws ...ConversationRaw) Batch {
 	b := tableBatch{spec: messageSpec, first: from, last: to.AddDays(-1)}
+	if len(raws) > 0 {
+		b.after = func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+			for _, r := range raws {
+				if _, err := tx.Exec(ctx, upsertConversationRawSQL, tenantKey, r.ConversationID, r.FetchedAt, r.Messages, string(r.Body)); err != nil {
+					return 0, fmt.Errorf("raw messages of %s: %w", r.ConversationID, err)
+				}
+			}
+			return 0, nil
+		}
+	}
 	for _, r := range rows {
 		b.rows = append(b.rows, []any{r.ID, r.ConversationID, r.CustomerID, r.UserID, r.FromCustomer, r.Type, r.SentAt,
 			r.TextLength, r.Text, r.HasURL, r.Date.Key()})
@@ -119,6 +161,12 @@ func MessageBatch(from, to civil.Date, rows []transform.MessageRow) Batch {
 	}
 	return b
 }
+
+const upsertConversationRawSQL = `
+INSERT INTO raw.conversation_messages (tenant_id, conversation_id, fetched_at, message_count, body)
+SELECT t.tenant_id, $2, $3, $4, $5::jsonb FROM engage.dim_tenant t WHERE t.tenant_key = $1
+ON CONFLICT (tenant_id, conversation_id) DO UPDATE
+SET fetched_at = EXCLUDED.fetched_at, message_count = EXCLUDED.message_count, body = EXCLUDED.body`
 
 var visitSpec = &upsert{
 	table: "engage.fact_visit",

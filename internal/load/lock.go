@@ -43,5 +43,18 @@ func (l *StreamLock) Release(ctx context.Context) {
 	l.conn.Release()
 }
 
+// WaitStreamUnlocked waits until no process holds the lock of a tenant's
+// stream (it takes the lock and gives it back at once).
+func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2)),
+pg_advisory_unlock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, stream)
+	return err
+}
+
 // MaxConns is the size of the store's connection pool.
 func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }

@@ -113,3 +113,41 @@ ORDER BY 1, 2`)
 	}
 	return out, rows.Err()
 }
+
+// ChangedConversations returns which of the conversations (id -> the API's
+// message count) hold a different number of messages in the warehouse: the
+// ones whose messages must be fetched again.
+func (s *Store) ChangedConversations(ctx context.Context, tenantID string, counts map[string]int) (map[string]bool, error) {
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT m.conversation_id, count(*)::int FROM engage.fact_message m
+JOIN engage.dim_tenant t ON t.tenant_key = m.tenant_key
+WHERE t.tenant_id = $1 AND m.conversation_id = ANY ($2)
+GROUP BY m.conversation_id`, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stored := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		stored[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	changed := map[string]bool{}
+	for id, n := range counts {
+		if stored[id] != n {
+			changed[id] = true
+		}
+	}
+	return changed, nil
+}

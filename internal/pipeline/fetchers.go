@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
@@ -18,8 +19,8 @@ type fetched struct {
 	received int
 }
 
-// fetcher extracts and transforms one window of a stream of its Kind.
-type fetcher func(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error)
+// fetcher extracts and transforms one window of a job's stream of its Kind.
+type fetcher func(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error)
 
 // fetchers has one entry per catalog.Kind: the only per-kind code of the
 // runner, each a line of wiring from a decoder to a transform to a batch.
@@ -79,10 +80,10 @@ func one[R any](r R, err error) ([]R, error) {
 // arrayOf is the fetcher of a report answered as a JSON array: each element
 // becomes rows as it is decoded.
 func arrayOf[E, R any](rows func(*Runner, Tenant, catalog.Stream, E) ([]R, error), batch func(from, to civil.Date, rows []R) load.Batch) fetcher {
-	return func(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
+	return func(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
 		var out []R
-		raw, err := extract.Array(ctx, t.Client, s, w, func() { out = out[:0] }, func(e E) error {
-			rs, err := rows(r, t, s, e)
+		raw, err := extract.Array(ctx, j.tenant.Client, j.stream, w, func() { out = out[:0] }, func(e E) error {
+			rs, err := rows(r, j.tenant, j.stream, e)
 			out = append(out, rs...)
 			return err
 		})
@@ -95,9 +96,9 @@ func arrayOf[E, R any](rows func(*Runner, Tenant, catalog.Stream, E) ([]R, error
 
 // listOf is the fetcher of a paged list (CONTRACT.md §5).
 func listOf[E, R any](row func(E) (R, error), batch func(extract.Window, []R) load.Batch) fetcher {
-	return func(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
+	return func(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
 		var out []R
-		raw, err := extract.List(ctx, t.Client, s, w, func() { out = out[:0] }, func(e E) error {
+		raw, err := extract.List(ctx, j.tenant.Client, j.stream, w, func() { out = out[:0] }, func(e E) error {
 			x, err := row(e)
 			out = append(out, x)
 			return err
@@ -109,8 +110,9 @@ func listOf[E, R any](row func(E) (R, error), batch func(extract.Window, []R) lo
 	}
 }
 
-func fetchReport(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
-	resp, raw, err := extract.Report(ctx, t.Client, s, w)
+func fetchReport(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
+	s := j.stream
+	resp, raw, err := extract.Report(ctx, j.tenant.Client, s, w)
 	if err != nil {
 		return fetched{}, err
 	}
@@ -128,9 +130,10 @@ func fetchReport(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w e
 	}, nil
 }
 
-func fetchRealtime(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
+func fetchRealtime(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
+	t := j.tenant
 	var resp engage.RealtimeResponse
-	raw, err := extract.Object(ctx, t.Client, s, w, &resp)
+	raw, err := extract.Object(ctx, t.Client, j.stream, w, &resp)
 	if err != nil {
 		return fetched{}, err
 	}
@@ -138,10 +141,10 @@ func fetchRealtime(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w
 	return fetched{raw: raw, batch: load.RealtimeBatch(w.End, t.Location, rows), received: len(rows)}, nil
 }
 
-func fetchActivity(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
+func fetchActivity(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
 	var rows []transform.ActivityRow
-	raw, err := extract.Activity(ctx, t.Client, s, w, func(e engage.ActivityEvent) error {
-		row, err := transform.Activity(s.Log, t.Location, e)
+	raw, err := extract.Activity(ctx, j.tenant.Client, j.stream, w, func(e engage.ActivityEvent) error {
+		row, err := transform.Activity(j.stream.Log, j.tenant.Location, e)
 		rows = append(rows, row)
 		return err
 	})
@@ -151,15 +154,41 @@ func fetchActivity(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w
 	return fetched{raw: raw, batch: load.ActivityBatch(w.From, w.To, rows), received: len(rows)}, nil
 }
 
-func fetchMessages(ctx context.Context, r *Runner, t Tenant, s catalog.Stream, w extract.Window) (fetched, error) {
+// fetchMessages fetches the messages of the window's conversations. A sync
+// fetches only conversations whose message count differs from the
+// warehouse's (messages do not change once sent), so re-reading the lookback
+// costs one list request per day; a backfill fetches them all.
+func fetchMessages(ctx context.Context, r *Runner, j *job, w extract.Window) (fetched, error) {
+	t := j.tenant
+	need := func(refs []extract.ConversationRef) (map[string]bool, error) {
+		counts := make(map[string]int, len(refs))
+		for _, ref := range refs {
+			counts[ref.ID] = ref.MessageCount
+		}
+		if j.plan.backfill {
+			all := make(map[string]bool, len(refs))
+			for id := range counts {
+				all[id] = true
+			}
+			return all, nil
+		}
+		return r.Store.ChangedConversations(ctx, t.ID, counts)
+	}
 	var rows []transform.MessageRow
-	raw, err := extract.Messages(ctx, t.Client, s, w, r.MessageParallel, func(m engage.Message) error {
-		row, err := transform.Message(t.Location, r.StoreMessageText, m)
-		rows = append(rows, row)
-		return err
+	var raws []load.ConversationRaw
+	raw, err := extract.Messages(ctx, t.Client, j.stream, w, r.MessageParallel, need, func(id string, body []byte, msgs []engage.Message) error {
+		raws = append(raws, load.ConversationRaw{ConversationID: id, Messages: len(msgs), Body: body, FetchedAt: time.Now()})
+		for _, m := range msgs {
+			row, err := transform.Message(t.Location, r.StoreMessageText, m)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, row)
+		}
+		return nil
 	})
 	if err != nil {
 		return fetched{}, err
 	}
-	return fetched{raw: raw, batch: load.MessageBatch(w.From, w.To, rows), received: len(rows)}, nil
+	return fetched{raw: raw, batch: load.MessageBatch(w.From, w.To, rows, raws...), received: len(rows)}, nil
 }

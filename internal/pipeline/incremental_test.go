@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,4 +272,56 @@ func cursors(t *testing.T, f *fixture) map[string]string {
 		out[s] = w
 	}
 	return out
+}
+
+func TestMessagesAreFetchedAgainOnlyForChangedConversations(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	var fetches atomic.Int64
+	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/report/chat/messages") {
+			fetches.Add(1)
+		}
+		f.sim.Handler().ServeHTTP(w, r)
+	}))
+	streams := selectStreams(t, "messages")
+	truth := func() int {
+		tr, err := f.sim.Truth("vienna", "messages", f.tenant.Start, civil.Of(f.sim.Now(), f.tenant.Location).AddDays(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Rows
+	}
+	loaded := func() int {
+		var n int
+		f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM engage.fact_message`).Scan(&n)
+		return n
+	}
+
+	f.sync(t, streams)
+	first := fetches.Load()
+	if first == 0 || loaded() != truth() {
+		t.Fatalf("first sync: %d fetches, %d messages loaded, truth %d", first, loaded(), truth())
+	}
+	f.sync(t, streams)
+	if again := fetches.Load() - first; again != 0 {
+		t.Errorf("a sync with nothing new fetched %d conversations again", again)
+	}
+	f.sim.Advance(4 * time.Hour)
+	before := fetches.Load()
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	changed := fetches.Load() - before
+	if changed == 0 || changed >= first {
+		t.Errorf("after 4 hours %d conversations were fetched again (of %d)", changed, first)
+	}
+	if loaded() != truth() {
+		t.Errorf("%d messages loaded, truth %d", loaded(), truth())
+	}
+	var raws, conversations int
+	f.store.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM raw.conversation_messages),
+	(SELECT count(DISTINCT conversation_id) FROM engage.fact_message)`).Scan(&raws, &conversations)
+	if raws != conversations {
+		t.Errorf("%d raw conversation answers kept, want one per conversation (%d)", raws, conversations)
+	}
 }

@@ -313,7 +313,7 @@ func phases(streams []catalog.Stream) [][]int {
 func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
 	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: j.tenant.ID, Stream: j.stream.Name}}
 	if r.draining() {
-		res.Err = errDraining
+		res.Err = ErrDraining
 		return res
 	}
 	r.lockSlotsOnce.Do(func() { r.lockSlots = make(chan struct{}, max(1, r.Store.MaxConns()/2)) })
@@ -332,6 +332,14 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 	if !ok {
 		r.Log.Debug("stream locked by another process", "tenant", j.tenant.ID, "stream", j.stream.Name)
 		res.Locked = true
+		// Dimensions feed each other (agent versions need roles and teams)
+		// and the facts: before this process moves on to a later phase, the
+		// other one must have finished loading this dimension.
+		if j.stream.Phase < catalog.PhaseFacts {
+			if err := r.Store.WaitStreamUnlocked(ctx, j.tenant.ID, j.stream.Name); err != nil {
+				res.Err = err
+			}
+		}
 		return res
 	}
 	defer lock.Release(ctx)
@@ -341,8 +349,8 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 	return r.stream(ctx, stop, runID, j, prog)
 }
 
-// errDraining marks work not started because the process is shutting down.
-var errDraining = errors.New("not started: shutting down")
+// ErrDraining marks work not started because the process is shutting down.
+var ErrDraining = errors.New("not started: shutting down")
 
 func (r *Runner) draining() bool { return r.Drain != nil && r.Drain.Err() != nil }
 
@@ -417,7 +425,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	if res.WindowsOK+res.WindowsFailed < len(todo) && res.Err == nil {
 		cause := context.Cause(ctx)
 		if cause == nil && r.draining() {
-			cause = errDraining
+			cause = ErrDraining
 		}
 		res.Err = fmt.Errorf("stopped after %d of %d windows: %w", res.WindowsOK, len(todo), cause)
 	}
@@ -436,7 +444,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 // window fetches, transforms and commits one window.
 func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window, fetch fetcher, runID int64) (received int, written int64, err error) {
 	fetchedAt := time.Now()
-	f, err := fetch(ctx, r, j.tenant, j.stream, w)
+	f, err := fetch(ctx, r, j, w)
 	if err != nil {
 		return 0, 0, err
 	}

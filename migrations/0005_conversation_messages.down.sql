@@ -1,0 +1,1 @@
+DROP TABLE raw.conversation_messages;
