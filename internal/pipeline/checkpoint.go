@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"sync"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/extract"
+)
+
+// checkpoint tracks which windows of a stream have committed, so the cursor
+// only moves over a contiguous run of finished windows even though windows
+// finish in any order.
+type checkpoint struct {
+	mu      sync.Mutex
+	windows []extract.Window
+	done    []bool
+	next    int // first window not committed yet
+	now     time.Time
+}
+
+// newCheckpoint starts with the windows already done (skipped by a
+// resumed backfill) counted as committed.
+func newCheckpoint(ws []extract.Window, done []bool, now time.Time) *checkpoint {
+	c := &checkpoint{windows: ws, done: done, now: now}
+	for c.next < len(ws) && done[c.next] {
+		c.next++
+	}
+	return c
+}
+
+// commit runs fn, the window's transaction, with the watermark it must set:
+// the end of the contiguous run this window completes (never past now), or
+// zero when an earlier window is still missing. Commits of one stream are
+// serialised, so the watermark fn writes is always the right one.
+func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var advance time.Time
+	next := c.next
+	if i == c.next {
+		next++
+		for next < len(c.windows) && c.done[next] {
+			next++
+		}
+		advance = c.windows[next-1].End
+		if advance.After(c.now) {
+			advance = c.now
+		}
+	}
+	if err := fn(advance); err != nil {
+		return err
+	}
+	c.done[i] = true
+	c.next = next
+	return nil
+}

@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/extract"
+)
+
+// Sync runs an incremental sync of streams for every tenant: each stream
+// continues from its cursor, re-reading its lookback, through today.
+func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.Stream) (Result, error) {
+	return r.run(ctx, "sync", tenants, streams, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
+		now := r.Now()
+		p := plan{advance: true}
+		switch s.Kind.Planning() {
+		case catalog.PlanSnapshot:
+			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
+		case catalog.PlanSince:
+			p.windows = []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
+		default:
+			from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
+			p.windows = extract.Plan(from, to, s.WindowDays, t.Location)
+		}
+		return p, nil
+	})
+}
+
+// Backfill loads the local days [from, to) of every stream, whatever the
+// cursors say. Windows an earlier backfill finished are skipped unless redo,
+// so a killed backfill resumes where it stopped. A backfill moves a cursor
+// only forward, and only when its range starts at or before the cursor, so
+// it never jumps a cursor over days nobody loaded. Lists are loaded as they
+// are now; realtime figures have no history and are left out.
+func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date, redo bool) (Result, error) {
+	var kept []catalog.Stream
+	for _, s := range streams {
+		if s.Kind != catalog.KindRealtime {
+			kept = append(kept, s)
+		}
+	}
+	return r.run(ctx, "backfill", tenants, kept, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
+		now := r.Now()
+		p := plan{backfill: true}
+		switch s.Kind.Planning() {
+		case catalog.PlanSnapshot:
+			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
+			p.windows[0].End = p.windows[0].To.Start(t.Location) // one record per day, not per moment
+		case catalog.PlanSince:
+			w := extract.Since(time.Time{}, from, 0, now, t.Location)
+			if end := to.Start(t.Location); end.Before(w.End) {
+				w.End, w.To = end, to
+			}
+			p.windows = []extract.Window{w}
+		default:
+			end := civil.Of(now, t.Location).AddDays(1)
+			if to.Before(end) {
+				end = to
+			}
+			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
+			p.advance = !cursor.IsZero() && !from.Start(t.Location).After(cursor)
+		}
+		if redo {
+			return p, nil
+		}
+		p.done = make([]bool, len(p.windows))
+		finished, err := r.Store.FinishedBackfillWindows(ctx, t.ID, s.Name)
+		if err != nil {
+			return p, err
+		}
+		for i, w := range p.windows {
+			if finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}] {
+				p.done[i] = true
+				p.skipped++
+			}
+		}
+		return p, nil
+	})
+}
+
+// plan is the work of one tenant's stream in a run.
+type plan struct {
+	windows  []extract.Window
+	done     []bool // windows already finished (by an earlier backfill)
+	skipped  int
+	advance  bool // commits may move the cursor
+	backfill bool // record finished windows for resuming
+}
+
+// planner plans a stream, given its cursor.
+type planner func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error)
+
+// job is a planned tenant stream.
+type job struct {
+	tenant    Tenant
+	tenantKey int
+	stream    catalog.Stream
+	cursor    time.Time
+	plan      plan
+	planFn    planner
+	err       error // planning failed
+}
+
+// replan plans the job again when its cursor moved since it was planned
+// (another process loaded the stream while this one waited for the lock),
+// so the work is not done twice.
+func (r *Runner) replan(ctx context.Context, j *job, prog *progress) {
+	cursor, err := r.Store.Cursor(ctx, j.tenant.ID, j.stream.Name)
+	if err != nil || cursor.Equal(j.cursor) {
+		return
+	}
+	p, err := j.planFn(ctx, j.tenant, j.stream, cursor)
+	if err != nil {
+		return // keep the first plan: loading it again is redundant, not wrong
+	}
+	if p.done == nil {
+		p.done = make([]bool, len(p.windows))
+	}
+	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
+	j.cursor, j.plan = cursor, p
+}
