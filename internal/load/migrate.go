@@ -11,6 +11,8 @@ import (
 	"github.com/golang-migrate/migrate/v4"
 	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/engage-etl/engage-etl/migrations"
@@ -102,16 +104,19 @@ func (s *Store) MigrateUp(ctx context.Context) error {
 }
 
 // CheckCurrent fails with advice when the warehouse is not at this binary's
-// latest migration, instead of letting the first query fail on a missing table.
+// latest migration, instead of letting the first query fail on a missing
+// table. It only reads golang-migrate's version table (readiness probes call
+// it often; building a migrator would create that table and take its lock).
 func (s *Store) CheckCurrent(ctx context.Context) error {
-	g, err := s.NewMigrator()
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	v, dirty, err := g.Version()
-	if err != nil {
-		return err
+	var v uint
+	var dirty bool
+	err := s.pool.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), errors.As(err, &pgErr) && pgErr.Code == "42P01": // no migration yet
+		v, dirty = 0, false
+	case err != nil:
+		return fmt.Errorf("read the migration version: %w", err)
 	}
 	switch latest := LatestVersion(); {
 	case dirty:
