@@ -97,7 +97,6 @@ func (c *Client) ActivitySince(ctx context.Context, req Request, pageSize int, s
 				continue
 			}
 			seen[e.ID] = true
-			e.Raw = item
 			if err := fn(e); err != nil {
 				return nil, err
 			}

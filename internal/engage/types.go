@@ -152,7 +152,6 @@ type ActivityEvent struct {
 	UserID    *string         `json:"userId"`
 	Timestamp time.Time       `json:"timestamp"`
 	Data      json.RawMessage `json:"data"`
-	Raw       json.RawMessage `json:"-"`
 }
 
 // ActivityPage is a Spring Page of activity events.

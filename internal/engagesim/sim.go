@@ -151,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 		limiters: map[string]*rate.Limiter{},
 	}
 	ids := map[string]bool{}
-	for i, tc := range cfg.Tenants {
+	for _, tc := range cfg.Tenants {
 		if tc.ID == "" || tc.Token == "" {
 			return nil, errors.New("simulated tenant needs an id and a token")
 		}
@@ -163,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: timezone %q: %w", tc.ID, tc.Timezone, err)
 		}
-		t := &tenant{idx: i, id: tc.ID, loc: loc, seed: cfg.Seed}
+		t := &tenant{id: tc.ID, loc: loc, seed: cfg.Seed}
 		t.first, t.last = worldDays(cfg, loc)
 		s.tenants[tc.Token] = t
 		s.order = append(s.order, t)

@@ -40,7 +40,6 @@ type visit struct {
 // cobrowse is a co-browsing session of an agent with a customer's browser.
 type cobrowse struct {
 	id         string
-	session    int32 // index into sessions
 	agent      int8
 	customer   int32
 	start, end time.Time
@@ -79,11 +78,10 @@ func (t *tenant) webDay(d civil.Date, scale float64) {
 	t.sessions = append(t.sessions, day...)
 
 	for k := 0; k < max(1, n/20) && n > 0; k++ {
-		si := base + rng.IntN(n)
-		s := t.sessions[si]
+		s := t.sessions[base+rng.IntN(n)]
 		start := s.start.Add(time.Duration(30+rng.IntN(300)) * time.Second)
 		t.cobrowses = append(t.cobrowses, cobrowse{
-			id: idOf(start, t.id, "cobrowse", d.Key(), k), session: int32(si), agent: int8(rng.IntN(len(t.agents))),
+			id: idOf(start, t.id, "cobrowse", d.Key(), k), agent: int8(rng.IntN(len(t.agents))),
 			customer: int32(rng.IntN(max(1, len(t.customers)))),
 			start:    start, end: start.Add(time.Duration(120+rng.IntN(2400)) * time.Second),
 		})

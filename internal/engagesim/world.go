@@ -15,7 +15,6 @@ import (
 // conversation's messages, a session's visits) is derived when asked, never
 // stored, so a year at thousands of conversations a day fits in memory.
 type tenant struct {
-	idx         int
 	id          string
 	loc         *time.Location
 	first, last civil.Date // generated local days, inclusive
