@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/engage-etl/engage-etl/internal/pipeline"
 	"golang.org/x/term"
 )
 
@@ -27,14 +28,13 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(ctx, cfg, log, sel)
+	progress := newProgressReporter(e.stderr, isTerminal(e.stderr))
+	rt, err := newRuntime(ctx, cfg, log, sel, func(c *pipeline.Config) { c.OnProgress = progress.report })
 	if err != nil {
 		return err
 	}
 	defer rt.store.Close()
 
-	progress := newProgressReporter(e.stderr, isTerminal(e.stderr))
-	rt.runner.OnProgress = progress.report
 	res, err := rt.runner.Backfill(ctx, rt.tenants, rt.streams, from, to, *redo)
 	progress.done()
 	if err != nil {

@@ -8,13 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/config"
-	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/load"
-	"github.com/engage-etl/engage-etl/internal/pipeline"
 )
 
 // common are the flags every warehouse command takes.
@@ -94,48 +91,6 @@ func openStore(ctx context.Context, cfg *config.Config) (*load.Store, error) {
 		return nil, err
 	}
 	return load.Open(ctx, cfg.DatabaseURL.Reveal())
-}
-
-// pipelineTenants builds an API client per tenant. A tenant without a start
-// date starts cfg.Sync.DefaultHistoryDays local days before now. observe,
-// when set, watches each tenant's API exchanges (metrics).
-func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger, observe ...func(tenant string) func(engage.Attempt)) ([]pipeline.Tenant, error) {
-	tenants := cfg.Tenants
-	if only != "" {
-		t, err := cfg.Tenant(only)
-		if err != nil {
-			return nil, err
-		}
-		tenants = []config.Tenant{t}
-	}
-	var out []pipeline.Tenant
-	for _, t := range tenants {
-		opts := []engage.Option{
-			engage.WithBaseURL(t.BaseURL),
-			engage.WithRate(t.RequestsPerSecond, t.Burst),
-			engage.WithRetry(retryPolicy(t)),
-			engage.WithLogger(log.With("tenant", t.ID)),
-		}
-		for _, o := range observe {
-			opts = append(opts, engage.WithObserver(o(t.ID)))
-		}
-		client, err := engage.New(t.Token.Reveal(), opts...)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
-		}
-		start := t.StartDate
-		if start.IsZero() {
-			start = civil.Of(now, t.Location).AddDays(-cfg.Sync.DefaultHistoryDays)
-		}
-		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client})
-	}
-	return out, nil
-}
-
-func retryPolicy(t config.Tenant) engage.RetryPolicy {
-	p := engage.DefaultRetryPolicy
-	p.MaxAttempts = t.MaxAttempts
-	return p
 }
 
 func splitList(s string) []string {

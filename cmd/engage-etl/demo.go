@@ -9,6 +9,7 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/config"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/load"
@@ -71,17 +72,20 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "2. warehouse: %s at migration %d\n", load.RedactDSN(dsn), load.LatestVersion())
 
-	var tenants []pipeline.Tenant
+	// The simulator's tenants replace any configured ones.
+	cfg.Tenants = nil
 	for _, tc := range sim.Tenants() {
-		client, err := engage.New(tc.Token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log))
-		if err != nil {
-			return err
-		}
 		loc, _ := time.LoadLocation(tc.Timezone) // validated by engagesim.New
-		tenants = append(tenants, pipeline.Tenant{ID: tc.ID, Timezone: tc.Timezone, Location: loc, Client: client,
-			Start: civil.Of(sim.Now(), loc).AddDays(1 - sf.days)})
+		cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: tc.ID, BaseURL: baseURL, Token: config.Secret(tc.Token),
+			Timezone: tc.Timezone, Location: loc, StartDate: civil.Of(sim.Now(), loc).AddDays(1 - sf.days),
+			RequestsPerSecond: 50, Burst: 10, MaxAttempts: engage.DefaultRetryPolicy.MaxAttempts})
 	}
-	runner := &pipeline.Runner{Store: store, Log: log, Now: sim.Now, WindowParallel: 4, StreamParallel: 4, MessageParallel: 8}
+	cfg.Sync.MessageParallelism = 8
+	tenants, err := pipelineTenants(cfg, "", sim.Now(), log)
+	if err != nil {
+		return err
+	}
+	runner := pipeline.New(runnerConfig(cfg, store, log, "demo", sim.Now))
 	started := time.Now()
 	res, err := runner.Sync(ctx, tenants, catalog.All())
 	if err != nil {
@@ -102,45 +106,23 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	return printDemoSummary(ctx, e, store, dsn)
 }
 
-const demoTopAgentsSQL = `
-SELECT agent_email, sum(conversations) AS conversations, round(sum(online_seconds) / 3600, 1) AS online_hours
-FROM bi.agent_day
-GROUP BY agent_email
-ORDER BY conversations DESC
-LIMIT 5`
-
 func printDemoSummary(ctx context.Context, e *env, store *load.Store, dsn string) error {
+	sum, err := store.Summary(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, "\nWarehouse rows:")
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	for _, table := range []string{
-		"engage.fact_report_metric", "engage.fact_conversation", "engage.fact_message", "engage.fact_agent_time",
-		"engage.fact_visit", "engage.fact_activity_event", "engage.dim_agent", "engage.dim_customer", "raw.payload",
-	} {
-		var n int64
-		if err := store.Pool().QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			return err
-		}
-		fmt.Fprintf(tw, "  %s\t%d\n", table, n)
+	for _, t := range sum.Tables {
+		fmt.Fprintf(tw, "  %s\t%d\n", t.Table, t.Rows)
 	}
 	tw.Flush()
 
 	fmt.Fprintln(e.stdout, "\nBusiest agents (bi.agent_day):")
-	rows, err := store.Pool().Query(ctx, demoTopAgentsSQL)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  AGENT\tCONVERSATIONS\tONLINE HOURS")
-	for rows.Next() {
-		var email, convs, hours string
-		if err := rows.Scan(&email, &convs, &hours); err != nil {
-			return err
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", email, convs, hours)
-	}
-	if err := rows.Err(); err != nil {
-		return err
+	for _, a := range sum.TopAgents {
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", a.Email, a.Conversations, a.OnlineHours)
 	}
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "\nExplore: psql '%s' -c 'SELECT * FROM bi.report_metric ORDER BY day DESC LIMIT 10'\n", load.RedactDSN(dsn))

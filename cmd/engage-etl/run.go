@@ -79,13 +79,11 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 			webhooks[t.WebhookSecret.Reveal()] = t.ID
 		}
 	}
-	rt := &runtime{cfg: cfg, store: store}
-	runner := rt.newRunner(log)
-	runner.Instance = instanceName()
-	runner.OnStream = metrics.Stream
+	rc := runnerConfig(cfg, store, log, instanceName(), time.Now)
+	rc.OnStream = metrics.Stream
 	d := &daemon.Daemon{
-		Store: store, Runner: runner, Tenants: tenants, Streams: streams, Schedules: schedules,
-		Webhooks: webhooks, Metrics: metrics, Log: log.With("instance", runner.Instance),
+		Store: store, RunnerConfig: rc, Tenants: tenants, Streams: streams, Schedules: schedules,
+		Webhooks: webhooks, Metrics: metrics, Log: log.With("instance", rc.Instance),
 		ShutdownTimeout: *shutdown, RunAtStart: *atStart,
 	}
 	ln, err := net.Listen("tcp", *httpAddr)

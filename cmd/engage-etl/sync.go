@@ -47,7 +47,8 @@ type runtime struct {
 	streams []catalog.Stream
 }
 
-func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel selection) (*runtime, error) {
+// newRuntime builds the runtime of a command; opts adjust the runner's configuration.
+func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel selection, opts ...func(*pipeline.Config)) (*runtime, error) {
 	if err := cfg.RequireTenants(); err != nil {
 		return nil, err
 	}
@@ -71,20 +72,11 @@ func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel s
 		store.Close()
 		return nil, err
 	}
-	rt := &runtime{cfg: cfg, store: store, tenants: tenants, streams: selected}
-	rt.runner = rt.newRunner(log)
-	rt.runner.Instance = "cli"
-	return rt, nil
-}
-
-// newRunner is a pipeline runner tuned by the configuration.
-func (rt *runtime) newRunner(log *slog.Logger) *pipeline.Runner {
-	s := rt.cfg.Sync
-	return &pipeline.Runner{
-		Store: rt.store, Log: log, Now: time.Now,
-		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
-		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
+	rc := runnerConfig(cfg, store, log, "cli", time.Now)
+	for _, o := range opts {
+		o(&rc)
 	}
+	return &runtime{cfg: cfg, store: store, tenants: tenants, streams: selected, runner: pipeline.New(rc)}, nil
 }
 
 // finish prints a run's result; failures make the command exit 1.

@@ -1,8 +1,9 @@
 // Package catalog declares every stream engage-etl loads, as data.
 //
 // A stream is one request shape (endpoint, method, body template, metric,
-// groupBy) plus how to window it and where its rows go. Report families are
-// declared one file each (agent.go, ...) and All lists them explicitly. The
+// groupBy) plus how to window it and where its rows go. The agent report is
+// declared in agent.go, the other report families in reports.go, the detail
+// reports, lists and activity logs in details.go; All lists them explicitly. The
 // parts of the Engage contract that are ASSUMED (paths, metric names, bodies)
 // live only here, and a user overrides them from the config file with
 // Override, without a rebuild.
@@ -56,6 +57,16 @@ const (
 	// PlanSince: one window from the cursor (minus lookback) to now (activity logs).
 	PlanSince
 )
+
+// Paged says whether the API answers this kind page by page (CONTRACT.md §5
+// and §6) rather than in one body.
+func (k Kind) Paged() bool {
+	switch k {
+	case KindUsers, KindTeams, KindCustomers, KindRoles, KindActivity:
+		return true
+	}
+	return false
+}
 
 // Planning returns how streams of this kind are windowed.
 func (k Kind) Planning() Planning {
@@ -113,7 +124,7 @@ type Stream struct {
 	// Activity streams: the log (call, livechat, status, liveview).
 	Log string
 	// Message streams: the conversation list whose ids are fetched.
-	IDsPath string
+	IDsMethod, IDsPath string
 	// Paged lists and logs: elements per page.
 	PageSize int
 

@@ -19,7 +19,7 @@ func detailStreams() []Stream {
 		},
 		{
 			Name: "messages", Kind: KindMessages, Method: "GET", Path: "/report/chat/messages",
-			IDsPath: "/report/chat/conversations", Body: DateFilterBody,
+			IDsMethod: "POST", IDsPath: "/report/chat/conversations", Body: DateFilterBody,
 			WindowDays: 1, Lookback: chatLookback, Group: "details", Phase: PhaseFacts,
 		},
 		{

@@ -96,7 +96,7 @@ func (s Stream) Validate() error {
 		return fmt.Errorf("streams.%s.lookback: must not be negative", s.Name)
 	case s.Kind == KindReport && s.Metric == "":
 		return fmt.Errorf("streams.%s.metric: must not be empty", s.Name)
-	case s.PageSize < 0 || s.PageSize > 1000:
+	case s.Kind.Paged() && (s.PageSize < 1 || s.PageSize > 1000):
 		return fmt.Errorf("streams.%s.page_size: %d must be between 1 and 1000", s.Name, s.PageSize)
 	case s.Kind == KindMessages && !strings.HasPrefix(s.IDsPath, "/"):
 		return fmt.Errorf("streams.%s.ids_path: %q must start with /", s.Name, s.IDsPath)

@@ -357,7 +357,7 @@ func (t *Tenant) finish(prefix, startDate string) error {
 	if t.BaseURL == "" {
 		t.BaseURL = engage.DefaultBaseURL
 	}
-	if _, err := engage.New("check", engage.WithBaseURL(t.BaseURL)); err != nil {
+	if _, err := engage.ParseBaseURL(t.BaseURL); err != nil {
 		return &Error{Key: key("base_url"), Problem: err.Error(), Fix: "e.g. " + engage.DefaultBaseURL}
 	}
 	if t.Timezone == "" {

@@ -30,7 +30,7 @@ import (
 // Daemon is one engage-etl service process.
 type Daemon struct {
 	Store           *load.Store
-	Runner          *pipeline.Runner // its Drain is set by Run
+	RunnerConfig    pipeline.Config // Run builds the runner, draining it on shutdown
 	Tenants         []pipeline.Tenant
 	Streams         []catalog.Stream
 	Schedules       map[string]string // stream group -> cron expression
@@ -39,6 +39,8 @@ type Daemon struct {
 	Log             *slog.Logger
 	ShutdownTimeout time.Duration
 	RunAtStart      bool // run every group once at start, not only on its schedule
+
+	runner *pipeline.Runner // built by Run
 }
 
 // Run serves on ln and runs the schedules until ctx ends, then shuts down
@@ -48,7 +50,9 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	defer startDrain()
 	work, cancelWork := context.WithCancel(context.Background())
 	defer cancelWork()
-	d.Runner.Drain = drain
+	rc := d.RunnerConfig
+	rc.Drain = drain.Done()
+	d.runner = pipeline.New(rc)
 
 	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -140,7 +144,7 @@ func (d *Daemon) runGroup(ctx context.Context, group string) {
 		}
 	}
 	start := time.Now()
-	res, err := d.Runner.Sync(ctx, d.Tenants, streams)
+	res, err := d.runner.Sync(ctx, d.Tenants, streams)
 	d.Metrics.runDuration.WithLabelValues(group).Observe(time.Since(start).Seconds())
 	result := "ok"
 	switch {

@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -79,9 +80,9 @@ func newDaemon(t *testing.T, w *world, store *load.Store, instance, schedule str
 	for _, s := range catalog.All() {
 		schedules[s.Group] = schedule
 	}
-	runner := &pipeline.Runner{Store: store, Log: log, Now: w.sim.Now, Instance: instance, OnStream: m.Stream,
+	runner := pipeline.Config{Store: store, Log: log, Now: w.sim.Now, Instance: instance, OnStream: m.Stream,
 		WindowParallel: 3, StreamParallel: 3, MessageParallel: 4}
-	return &daemon.Daemon{Store: store, Runner: runner, Tenants: tenants, Streams: catalog.All(), Schedules: schedules,
+	return &daemon.Daemon{Store: store, RunnerConfig: runner, Tenants: tenants, Streams: catalog.All(), Schedules: schedules,
 		Webhooks: webhooks, Metrics: m, Log: log, ShutdownTimeout: 10 * time.Second, RunAtStart: true}
 }
 
@@ -160,7 +161,7 @@ ORDER BY rs.tenant_id, rs.stream, rs.started_at`)
 	// The shared warehouse holds what one sync alone loads.
 	alone := testdb.New(t)
 	single := newDaemon(t, w, openStore(t, alone), "alone", "@every 1h")
-	if res, err := single.Runner.Sync(ctx, single.Tenants, single.Streams); err != nil || !res.OK() {
+	if res, err := pipeline.New(single.RunnerConfig).Sync(ctx, single.Tenants, single.Streams); err != nil || !res.OK() {
 		t.Fatalf("single sync: %v %+v", err, res)
 	}
 	if diff := cmp.Diff(testdb.Checksums(t, alone), testdb.Checksums(t, shared)); diff != "" {
@@ -262,7 +263,7 @@ func TestWebhooksNeedTheSecretAndUpdateAtOnce(t *testing.T) {
 	d.RunAtStart = false
 	ctx := context.Background()
 	conv := stream(t, "conversations")
-	if res, err := d.Runner.Sync(ctx, d.Tenants, []catalog.Stream{conv}); err != nil || !res.OK() {
+	if res, err := pipeline.New(d.RunnerConfig).Sync(ctx, d.Tenants, []catalog.Stream{conv}); err != nil || !res.OK() {
 		t.Fatalf("sync: %v", err)
 	}
 	addr, stop := start(t, d)
@@ -329,7 +330,9 @@ func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
 }
 
 func extractArray[T any](ctx context.Context, t pipeline.Tenant, s catalog.Stream, w extract.Window, fn func(T) error) ([]byte, error) {
-	return extract.Array(ctx, t.Client, s, w, func() {}, fn)
+	return extract.Answer(ctx, t.Client, s, w, func(body []byte) error {
+		return engage.DecodeArray(bytes.NewReader(body), fn)
+	})
 }
 
 func stream(t *testing.T, name string) catalog.Stream {
@@ -350,7 +353,7 @@ func TestWebhooksFromTheSimulatorKeepStatusesCurrent(t *testing.T) {
 	d.RunAtStart = false
 	ctx := context.Background()
 	conv := stream(t, "conversations")
-	if res, err := d.Runner.Sync(ctx, d.Tenants[:1], []catalog.Stream{conv}); err != nil || !res.OK() {
+	if res, err := pipeline.New(d.RunnerConfig).Sync(ctx, d.Tenants[:1], []catalog.Stream{conv}); err != nil || !res.OK() {
 		t.Fatalf("sync: %v", err)
 	}
 	addr, stop := start(t, d)

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,10 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/engage-etl/engage-etl/internal/engage"
-	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
-	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
 // WebhookSecretHeader carries the shared secret of a webhook; Engage can
@@ -68,20 +64,12 @@ func (d *Daemon) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	batch, err := webhookBatch(body, tenant, received, d.Runner.StoreMessageText)
-	if err != nil {
-		d.Metrics.webhooks.WithLabelValues("invalid").Inc()
-		http.Error(w, "invalid webhook: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	tenantKey, err := d.Store.EnsureTenant(r.Context(), tenant.ID, tenant.Timezone)
-	if err == nil {
-		_, err = d.Store.CommitWindow(r.Context(), load.WindowCommit{
-			TenantKey: tenantKey, TenantID: tenant.ID, Stream: "webhooks",
-			Start: received, End: received, Raw: body, FetchedAt: received, Batch: batch,
-		})
-	}
-	if err != nil {
+	if _, err := d.runner.ApplyWebhook(r.Context(), tenant, body, received); err != nil {
+		if pipeline.IsInvalidWebhook(err) {
+			d.Metrics.webhooks.WithLabelValues("invalid").Inc()
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		d.Metrics.webhooks.WithLabelValues("failed").Inc()
 		d.Log.Error("webhook not applied", "tenant", tenant.ID, "error", err)
 		http.Error(w, "not applied", http.StatusInternalServerError)
@@ -110,33 +98,4 @@ func (d *Daemon) tenantFor(secret string) (pipeline.Tenant, bool) {
 		}
 	}
 	return pipeline.Tenant{}, false
-}
-
-// webhookBatch reads a webhook: a message object is a new message; an object
-// with customerId and status is a new conversation or a status change.
-func webhookBatch(body []byte, t pipeline.Tenant, received time.Time, storeText bool) (load.Batch, error) {
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, err
-	}
-	if _, isMessage := probe["fromCustomer"]; isMessage {
-		var m engage.Message
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, err
-		}
-		row, err := transform.Message(t.Location, storeText, m)
-		if err != nil {
-			return nil, err
-		}
-		return load.MessageBatch(row.Date, row.Date.AddDays(1), []transform.MessageRow{row}), nil
-	}
-	var e engage.ConversationEvent
-	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, err
-	}
-	row, err := transform.ConversationEvent(t.Location, received, e)
-	if err != nil {
-		return nil, err
-	}
-	return load.StatusBatch(row), nil
 }

@@ -64,16 +64,22 @@ type Option func(*Client) error
 // WithBaseURL sets the API root, e.g. https://api.chatvisor.com/rest/v1.
 func WithBaseURL(raw string) Option {
 	return func(c *Client) error {
-		u, err := url.Parse(strings.TrimSuffix(raw, "/"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("base URL %q: want http(s)://host/rest/v1", redactURL(raw))
-		}
-		if u.User != nil {
-			return errors.New("base URL must not contain credentials: put the token in the token setting")
-		}
+		u, err := ParseBaseURL(raw)
 		c.base = u
-		return nil
+		return err
 	}
+}
+
+// ParseBaseURL checks an API root: http or https, a host, no credentials.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: want http(s)://host/rest/v1", redactURL(raw))
+	}
+	if u.User != nil {
+		return nil, errors.New("base URL must not contain credentials: put the token in the token setting")
+	}
+	return u, nil
 }
 
 // WithHTTPClient replaces the default http.Client (timeouts, transports, tests).

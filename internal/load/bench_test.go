@@ -33,7 +33,7 @@ func BenchmarkCommitWindow(b *testing.B) {
 	commit := func(b *testing.B, stream string) {
 		_, err := s.CommitWindow(context.Background(), load.WindowCommit{
 			TenantKey: tk, TenantID: "bench", Stream: stream, Start: from.Start(time.UTC), End: from.AddDays(7).Start(time.UTC),
-			Raw: []byte(`[]`), FetchedAt: time.Now(), Batch: load.AgentTimeBatch(from, from.AddDays(7), rows),
+			Raws: []load.Raw{load.Payload{Stream: "test", Start: from.Start(time.UTC), End: from.Start(time.UTC), FetchedAt: time.Now(), Body: []byte(`[]`)}}, Batch: load.AgentTimeBatch(from, from.AddDays(7), rows),
 		})
 		if err != nil {
 			b.Fatal(err)

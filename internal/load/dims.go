@@ -16,93 +16,107 @@ import (
 // user's name, role or teams change, the current version is closed and a new
 // one opens, so facts join the version valid at their time.
 
-var roleSpec = &upsert{
-	table: "engage.dim_role", stage: []column{{"role_id", "text"}, {"name", "text"}},
-	key: []string{"role_id"}, target: []string{"name"},
+type (
+	namedRow    = transform.NamedRow
+	teamRow     = transform.TeamRow
+	customerRow = transform.CustomerRow
+	userRow     = transform.UserRow
+)
+
+var roles = &table[namedRow]{
+	upsert: upsert{table: "engage.dim_role", key: []string{"role_id"}, target: []string{"name"}},
+	fields: []field[namedRow]{
+		{"role_id", "text", func(r namedRow) any { return r.ID }},
+		{"name", "text", func(r namedRow) any { return r.Name }},
+	},
 }
 
-var teamSpec = &upsert{
-	table: "engage.dim_team",
-	stage: []column{{"team_id", "text"}, {"name", "text"}, {"member_ids", "text[]"}, {"tags", "text[]"}},
-	key:   []string{"team_id"}, target: []string{"name", "member_ids", "tags"},
+var teams = &table[teamRow]{
+	upsert: upsert{table: "engage.dim_team", key: []string{"team_id"}, target: []string{"name", "member_ids", "tags"}},
+	fields: []field[teamRow]{
+		{"team_id", "text", func(r teamRow) any { return r.ID }},
+		{"name", "text", func(r teamRow) any { return r.Name }},
+		{"member_ids", "text[]", func(r teamRow) any { return r.Members }},
+		{"tags", "text[]", func(r teamRow) any { return r.Tags }},
+	},
 }
 
-var ruleSpec = &upsert{
-	table: "engage.dim_rule",
-	stage: []column{{"rule_id", "text"}, {"name", "text"}, {"active", "boolean"}, {"types", "text[]"}},
-	key:   []string{"rule_id"}, target: []string{"name", "active", "types"},
+var rules = &table[namedRow]{
+	upsert: upsert{table: "engage.dim_rule", key: []string{"rule_id"}, target: []string{"name", "active", "types"}},
+	fields: []field[namedRow]{
+		{"rule_id", "text", func(r namedRow) any { return r.ID }},
+		{"name", "text", func(r namedRow) any { return r.Name }},
+		{"active", "boolean", func(r namedRow) any { return r.Active }},
+		{"types", "text[]", func(r namedRow) any { return r.Types }},
+	},
 }
 
-var customerSpec = &upsert{
-	table: "engage.dim_customer",
-	stage: []column{{"customer_id", "text"}, {"email", "text"}, {"first_name", "text"}, {"last_name", "text"},
-		{"gender", "text"}, {"external_id", "text"}, {"assigned_user", "text"}},
-	key:    []string{"customer_id"},
-	target: []string{"email", "first_name", "last_name", "gender", "external_id", "assigned_user", "inferred"},
-	exprs:  map[string]string{"inferred": "false"},
+var customers = &table[customerRow]{
+	upsert: upsert{
+		table:  "engage.dim_customer",
+		key:    []string{"customer_id"},
+		target: []string{"email", "first_name", "last_name", "gender", "external_id", "assigned_user", "inferred"},
+		exprs:  map[string]string{"inferred": "false"},
+	},
+	fields: []field[customerRow]{
+		{"customer_id", "text", func(r customerRow) any { return r.ID }},
+		{"email", "text", func(r customerRow) any { return r.Email }},
+		{"first_name", "text", func(r customerRow) any { return r.FirstName }},
+		{"last_name", "text", func(r customerRow) any { return r.LastName }},
+		{"gender", "text", func(r customerRow) any { return r.Gender }},
+		{"external_id", "text", func(r customerRow) any { return r.ExternalID }},
+		{"assigned_user", "text", func(r customerRow) any { return r.AssignedUser }},
+	},
 }
 
-// userSpec stages the user list; the merge into dim_agent is the SCD2 refresh.
-var userSpec = &upsert{
-	table: "engage.dim_agent",
-	stage: []column{{"engage_user_id", "text"}, {"email", "text"}, {"display_name", "text"}, {"role_id", "text"}},
+// users stages the user list as stage_dim_agent; userBatch's merge into
+// dim_agent is the SCD2 refresh, not an upsert.
+var users = &table[userRow]{
+	upsert: upsert{table: "engage.dim_agent"},
+	fields: []field[userRow]{
+		{"engage_user_id", "text", func(r userRow) any { return r.ID }},
+		{"email", "text", func(r userRow) any { return r.Email }},
+		{"display_name", "text", func(r userRow) any { return r.DisplayName }},
+		{"role_id", "text", func(r userRow) any { return r.RoleID }},
+	},
 }
 
 // RoleBatch overwrites roles, then re-derives agents' role names.
 func RoleBatch(day civil.Date, observed time.Time, rows []transform.NamedRow) Batch {
-	b := tableBatch{spec: roleSpec, first: day, last: day, after: refreshFromCurrent(observed)}
-	for _, r := range rows {
-		b.rows = append(b.rows, []any{r.ID, r.Name})
-	}
+	b := roles.batch(day, day, rows)
+	b.after = refreshFromCurrent(observed)
 	return b
 }
 
 // TeamBatch overwrites teams and their members, then re-derives agents' teams.
 func TeamBatch(day civil.Date, observed time.Time, rows []transform.TeamRow) Batch {
-	b := tableBatch{spec: teamSpec, first: day, last: day, after: refreshFromCurrent(observed)}
-	for _, r := range rows {
-		b.rows = append(b.rows, []any{r.ID, r.Name, r.Members, r.Tags})
-	}
+	b := teams.batch(day, day, rows)
+	b.after = refreshFromCurrent(observed)
 	return b
 }
 
 // RuleBatch overwrites routing rules.
-func RuleBatch(day civil.Date, rows []transform.NamedRow) Batch {
-	b := tableBatch{spec: ruleSpec, first: day, last: day}
-	for _, r := range rows {
-		b.rows = append(b.rows, []any{r.ID, r.Name, r.Active, r.Types})
-	}
-	return b
-}
+func RuleBatch(day civil.Date, rows []transform.NamedRow) Batch { return rules.batch(day, day, rows) }
 
 // CustomerBatch overwrites customers (and completes inferred ones).
 func CustomerBatch(day civil.Date, rows []transform.CustomerRow) Batch {
-	b := tableBatch{spec: customerSpec, first: day, last: day}
-	for _, r := range rows {
-		b.rows = append(b.rows, []any{r.ID, r.Email, r.FirstName, r.LastName, r.Gender, r.ExternalID, r.AssignedUser})
-	}
-	return b
+	return customers.batch(day, day, rows)
 }
 
 // UserBatch versions dim_agent from the user list observed at observed.
 func UserBatch(day civil.Date, observed time.Time, rows []transform.UserRow) Batch {
-	return userBatch{day: day, observed: observed, rows: rows}
+	return userBatch{rows: users.batch(day, day, rows), observed: observed}
 }
 
 type userBatch struct {
-	day      civil.Date
+	rows     tableBatch // staged only
 	observed time.Time
-	rows     []transform.UserRow
 }
 
-func (b userBatch) days() (civil.Date, civil.Date) { return b.day, b.day }
+func (b userBatch) days() (civil.Date, civil.Date) { return b.rows.days() }
 
 func (b userBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
-	rows := make([][]any, len(b.rows))
-	for i, r := range b.rows {
-		rows[i] = []any{r.ID, r.Email, r.DisplayName, r.RoleID}
-	}
-	if err := userSpec.stageRows(ctx, tx, rows); err != nil {
+	if err := stage(ctx, tx, users.stageTable(), b.rows.columns, b.rows.n, b.rows.row); err != nil {
 		return 0, err
 	}
 	return refreshAgents(ctx, tx, tenantKey, b.observed,

@@ -63,8 +63,7 @@ func commit(t *testing.T, s *load.Store, tenantKey int, b load.Batch, advance ti
 	t.Helper()
 	n, err := s.CommitWindow(context.Background(), load.WindowCommit{
 		TenantKey: tenantKey, TenantID: "t1", Stream: "agent_online_time_by_agent",
-		Start: d1.Start(time.UTC), End: d3.Start(time.UTC), Raw: []byte(`{"results":{}}`),
-		FetchedAt: time.Now(), Batch: b, AdvanceTo: advance,
+		Start: d1.Start(time.UTC), End: d3.Start(time.UTC), Raws: []load.Raw{load.Payload{Stream: "test", Start: d1.Start(time.UTC), End: d3.Start(time.UTC), FetchedAt: time.Now(), Body: []byte(`{"results":{}}`)}}, Batch: b, AdvanceTo: advance,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +126,7 @@ func TestFailedWindowLeavesNothing(t *testing.T) {
 	// staging COPY: nothing of the window may remain, raw payload and cursor included.
 	_, err := s.CommitWindow(ctx, load.WindowCommit{
 		TenantKey: tk, TenantID: "t1", Stream: "agent_online_time_by_agent",
-		Start: d1.Start(time.UTC), End: d3.Start(time.UTC), Raw: []byte(`{}`), FetchedAt: time.Now(),
+		Start: d1.Start(time.UTC), End: d3.Start(time.UTC), Raws: []load.Raw{load.Payload{Stream: "test", Start: d1.Start(time.UTC), End: d3.Start(time.UTC), FetchedAt: time.Now(), Body: []byte(`{}`)}},
 		Batch: reportBatch(
 			transform.ReportRow{Date: d1, GroupValue: "a@x", Value: "1"},
 			transform.ReportRow{Date: d2, GroupValue: "a@x", Value: "not-a-number"}),
@@ -208,7 +207,7 @@ func TestDaysOutsideTheCalendarAreAdded(t *testing.T) {
 	start := old.Start(time.UTC).Add(9 * time.Hour)
 	rows := []transform.AgentTimeRow{{UserID: "a@x", Kind: "online", Start: start, End: start.Add(time.Hour), Seconds: "3600", Date: old}}
 	if _, err := s.CommitWindow(ctx, load.WindowCommit{TenantKey: tk, TenantID: "t1", Stream: "agent_times_online",
-		Start: old.Start(time.UTC), End: old.AddDays(2).Start(time.UTC), Raw: []byte(`[]`), FetchedAt: time.Now(),
+		Start: old.Start(time.UTC), End: old.AddDays(2).Start(time.UTC), Raws: []load.Raw{load.Payload{Stream: "test", Start: d1.Start(time.UTC), End: d3.Start(time.UTC), FetchedAt: time.Now(), Body: []byte(`[]`)}},
 		Batch: load.AgentTimeBatch(old, old.AddDays(2), rows)}); err != nil {
 		t.Fatalf("a day before 2000: %v", err)
 	}

@@ -27,12 +27,10 @@ func (b ReportBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64
 	if err != nil {
 		return 0, err
 	}
-	rows := make([][]any, len(b.Rows))
-	for i, r := range b.Rows {
-		rows[i] = []any{r.Date.Key(), r.GroupValue, r.Value}
-	}
-	if err := stage(ctx, tx, "stage_report", "date_key integer, group_value text, value numeric",
-		[]string{"date_key", "group_value", "value"}, rows); err != nil {
+	if err := stage(ctx, tx, "stage_report", reportColumns, len(b.Rows), func(i int) []any {
+		r := b.Rows[i]
+		return []any{r.Date.Key(), r.GroupValue, r.Value}
+	}); err != nil {
 		return 0, err
 	}
 	del, err := tx.Exec(ctx, deleteVanishedReportSQL, tenantKey, metricKey, b.GroupBy, b.From.Key(), b.To.Key())
@@ -45,6 +43,8 @@ func (b ReportBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64
 	}
 	return del.RowsAffected() + up.RowsAffected(), nil
 }
+
+var reportColumns = []column{{"date_key", "integer"}, {"group_value", "text"}, {"value", "numeric"}}
 
 const deleteVanishedReportSQL = `
 DELETE FROM engage.fact_report_metric f

@@ -6,15 +6,12 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/engage-etl/engage-etl/internal/civil"
 )
 
 // upsert declares how staged rows merge into one table by natural key: the
 // merge SQL is generated once from it, so every table loads the same way.
 type upsert struct {
 	table  string   // target, e.g. engage.fact_visit
-	stage  []column // staged columns, in COPY order
 	key    []string // natural key columns after tenant_key; staged as is
 	target []string // other target columns, each from exprs or the staged column of that name
 	exprs  map[string]string
@@ -57,18 +54,10 @@ WHERE (%s) IS DISTINCT FROM (%s)`,
 		strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
 }
 
-// stageRows COPYs rows into the spec's temporary staging table.
-func (u *upsert) stageRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
-	var ddl, names []string
-	for _, c := range u.stage {
-		ddl = append(ddl, c.name+" "+c.typ)
-		names = append(names, c.name)
-	}
-	return stage(ctx, tx, u.stageTable(), strings.Join(ddl, ", "), names, rows)
-}
-
-func (u *upsert) merge(ctx context.Context, tx pgx.Tx, tenantKey int, rows [][]any) (int64, error) {
-	if err := u.stageRows(ctx, tx, rows); err != nil {
+// merge stages n rows in columns, adds inferred dimension members, and
+// upserts the staged rows.
+func (u *upsert) merge(ctx context.Context, tx pgx.Tx, tenantKey int, columns []column, n int, row func(i int) []any) (int64, error) {
+	if err := stage(ctx, tx, u.stageTable(), columns, n, row); err != nil {
 		return 0, err
 	}
 	for _, q := range u.infer {
@@ -105,34 +94,4 @@ FROM (SELECT DISTINCT %[2]s AS u FROM %[1]s WHERE %[2]s IS NOT NULL AND %[2]s <>
 WHERE NOT EXISTS (SELECT 1 FROM %[3]s d WHERE d.tenant_key = $1 AND d.%[4]s = x.u)
 ORDER BY u
 ON CONFLICT DO NOTHING`, stageTable, col, dim, idColumn)
-}
-
-// tableBatch is a Batch for one upsert.
-type tableBatch struct {
-	spec        *upsert
-	rows        [][]any
-	first, last civil.Date
-	after       func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) // e.g. agent versions
-}
-
-func (b tableBatch) days() (civil.Date, civil.Date) { return b.first, b.last }
-
-func (b tableBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
-	n, err := b.spec.merge(ctx, tx, tenantKey, b.rows)
-	if err != nil || b.after == nil {
-		return n, err
-	}
-	m, err := b.after(ctx, tx, tenantKey)
-	return n + m, err
-}
-
-// span widens [first, last] to hold d.
-func span(first, last, d civil.Date) (civil.Date, civil.Date) {
-	if first.IsZero() || d.Before(first) {
-		first = d
-	}
-	if last.IsZero() || d.After(last) {
-		last = d
-	}
-	return first, last
 }

@@ -12,26 +12,17 @@ import (
 	"github.com/engage-etl/engage-etl/internal/civil"
 )
 
-// Batch is a window's transformed rows, ready to merge inside the window's
-// transaction. Each fact table has one implementation in this package.
-type Batch interface {
-	// merge writes the rows and returns how many warehouse rows it inserted,
-	// updated or deleted.
-	merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
-	// days is the range of local days the rows may reference, so dim_date has them.
-	days() (first, last civil.Date)
-}
-
 // WindowCommit is everything one window changes.
 type WindowCommit struct {
 	TenantKey  int
 	TenantID   string
 	Stream     string
-	Start, End time.Time // the window's instants, keys of the raw payload
-	Raw        []byte    // the API's answer; stored in raw.payload
-	FetchedAt  time.Time
+	Start, End time.Time // the window's instants
 	Batch      Batch
-	AdvanceTo  time.Time // new cursor watermark; zero leaves the cursor alone
+	// Raws are the answers the rows came from, kept in the same transaction;
+	// none when the rows were rebuilt from raw answers already kept.
+	Raws      []Raw
+	AdvanceTo time.Time // new cursor watermark; zero leaves the cursor alone
 	// BackfillRun, when set, records the window as finished by that backfill
 	// run, in the same transaction, so a re-run can skip it.
 	BackfillRun int64
@@ -53,6 +44,15 @@ func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64
 func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 	var written int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, r := range c.Raws {
+			fresh, err := r.keep(ctx, tx, c.TenantID)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				return nil // a delivery seen before: applied then, not again
+			}
+		}
 		first, last := c.Batch.days()
 		if err := ensureDays(ctx, tx, first, last); err != nil {
 			return err
@@ -62,9 +62,6 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 			return err
 		}
 		written = n
-		if _, err := tx.Exec(ctx, upsertRawSQL, c.TenantID, c.Stream, c.Start, c.End, c.FetchedAt, string(c.Raw)); err != nil {
-			return fmt.Errorf("store raw payload: %w", err)
-		}
 		if !c.AdvanceTo.IsZero() {
 			if _, err := tx.Exec(ctx, advanceCursorSQL, c.TenantID, c.Stream, c.AdvanceTo); err != nil {
 				return fmt.Errorf("advance cursor: %w", err)
@@ -84,12 +81,6 @@ func transient(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
-
-const upsertRawSQL = `
-INSERT INTO raw.payload (tenant_id, stream, window_start, window_end, fetched_at, body)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-ON CONFLICT (tenant_id, stream, window_start) DO UPDATE
-SET window_end = EXCLUDED.window_end, fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`
 
 // advanceCursorSQL only ever moves a watermark forward: a backfill or a
 // lookback re-read never takes the cursor back.
@@ -125,17 +116,6 @@ func ensureDays(ctx context.Context, tx pgx.Tx, first, last civil.Date) error {
 	}
 	if _, err := tx.Exec(ctx, ensureDaysSQL, first.String(), last.String()); err != nil {
 		return fmt.Errorf("extend dim_date: %w", err)
-	}
-	return nil
-}
-
-// stage creates a temporary table dropped at commit and COPYs rows into it.
-func stage(ctx context.Context, tx pgx.Tx, table, columnsDDL string, columns []string, rows [][]any) error {
-	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE "+table+" ("+columnsDDL+") ON COMMIT DROP"); err != nil {
-		return fmt.Errorf("create %s: %w", table, err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return nil
 }

@@ -16,11 +16,15 @@ type checkpoint struct {
 	done    []bool
 	next    int // first window not committed yet
 	now     time.Time
+	written time.Time // the latest watermark a commit wrote
 }
 
 // newCheckpoint starts with the windows already done (skipped by a
 // resumed backfill) counted as committed.
 func newCheckpoint(ws []extract.Window, done []bool, now time.Time) *checkpoint {
+	if done == nil {
+		done = make([]bool, len(ws))
+	}
 	c := &checkpoint{windows: ws, done: done, now: now}
 	for c.next < len(ws) && done[c.next] {
 		c.next++
@@ -52,5 +56,17 @@ func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) error) error {
 	}
 	c.done[i] = true
 	c.next = next
+	if advance.After(c.written) {
+		c.written = advance
+	}
 	return nil
+}
+
+// advanced is the latest watermark a commit wrote, zero when none did. The
+// cursor itself only moves forward, so the stream's cursor is the later of
+// this and the one it started from.
+func (c *checkpoint) advanced() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.written
 }

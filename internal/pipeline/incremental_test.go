@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -31,9 +32,11 @@ func apiConversations(t *testing.T, f *fixture, from, to civil.Date) map[string]
 	t.Helper()
 	w := extract.Plan(from, to, 30, f.tenant.Location)[0]
 	out := map[string]engage.Conversation{}
-	_, err := extract.Array(context.Background(), f.tenant.Client, stream(t, "conversations"), w, func() {}, func(c engage.Conversation) error {
-		out[c.ConversationID] = c
-		return nil
+	_, err := extract.Answer(context.Background(), f.tenant.Client, stream(t, "conversations"), w, func(body []byte) error {
+		return engage.DecodeArray(bytes.NewReader(body), func(c engage.Conversation) error {
+			out[c.ConversationID] = c
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)

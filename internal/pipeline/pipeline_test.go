@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,8 +74,8 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 		t.Fatal(err)
 	}
 	f.store = store
-	f.runner = &pipeline.Runner{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4}
+	f.runner = pipeline.New(pipeline.Config{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4})
 	for _, tc := range cfg.Tenants {
 		client, err := engage.New(tc.Token, engage.WithBaseURL(srv.URL+engagesim.Prefix), engage.WithRate(0, 0),
 			engage.WithRetry(engage.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxRetryAfter: 2 * time.Second}))
@@ -178,7 +179,10 @@ func TestSyncMatchesTheAPIAcrossDST(t *testing.T) {
 	online := stream(t, "agent_online_time_by_agent")
 	loc := f.tenant.Location
 	whole := extract.Plan(f.tenant.Start, civil.Of(simNow, loc).AddDays(1), 30, loc)[0]
-	resp, _, err := extract.Report(context.Background(), f.tenant.Client, online, whole)
+	var resp engage.ReportResponse
+	_, err := extract.Answer(context.Background(), f.tenant.Client, online, whole, func(body []byte) error {
+		return json.Unmarshal(body, &resp)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

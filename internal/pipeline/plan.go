@@ -89,11 +89,23 @@ type plan struct {
 	backfill bool // record finished windows for resuming
 }
 
+// todo lists the windows not done yet.
+func (p plan) todo() []int {
+	var out []int
+	for i := range p.windows {
+		if p.done == nil || !p.done[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // planner plans a stream, given its cursor.
 type planner func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error)
 
 // job is a planned tenant stream.
 type job struct {
+	runID     int64
 	tenant    Tenant
 	tenantKey int
 	stream    catalog.Stream
@@ -101,23 +113,4 @@ type job struct {
 	plan      plan
 	planFn    planner
 	err       error // planning failed
-}
-
-// replan plans the job again when its cursor moved since it was planned
-// (another process loaded the stream while this one waited for the lock),
-// so the work is not done twice.
-func (r *Runner) replan(ctx context.Context, j *job, prog *progress) {
-	cursor, err := r.Store.Cursor(ctx, j.tenant.ID, j.stream.Name)
-	if err != nil || cursor.Equal(j.cursor) {
-		return
-	}
-	p, err := j.planFn(ctx, j.tenant, j.stream, cursor)
-	if err != nil {
-		return // keep the first plan: loading it again is redundant, not wrong
-	}
-	if p.done == nil {
-		p.done = make([]bool, len(p.windows))
-	}
-	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
-	j.cursor, j.plan = cursor, p
 }

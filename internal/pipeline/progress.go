@@ -38,3 +38,11 @@ func (p *progress) replanned(before, after int) {
 	p.WindowsTotal += after - before
 	p.mu.Unlock()
 }
+
+// planned counts a stream's plan into the total.
+func (p *progress) planned(pl plan) {
+	p.mu.Lock()
+	p.WindowsTotal += len(pl.windows) - pl.skipped
+	p.Skipped += pl.skipped
+	p.mu.Unlock()
+}

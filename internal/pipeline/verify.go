@@ -8,7 +8,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
-	"github.com/engage-etl/engage-etl/internal/transform"
+	"github.com/engage-etl/engage-etl/internal/load"
 )
 
 // Drift is one bucket where the warehouse and the API disagree. An empty
@@ -45,15 +45,15 @@ func (r *Runner) Verify(ctx context.Context, tenants []Tenant, streams []catalog
 			}
 			api := map[string]string{}
 			for _, w := range extract.Plan(from, to, s.WindowDays, t.Location) {
-				resp, _, err := extract.Report(ctx, t.Client, s, w)
+				var b load.ReportBatch
+				_, err := extract.Answer(ctx, t.Client, s, w, func(body []byte) (err error) {
+					b, err = decodeReport(source{tenant: t, stream: s, window: w}, body)
+					return err
+				})
 				if err != nil {
 					return drift, fmt.Errorf("tenant %s stream %s: %w", t.ID, s.Name, err)
 				}
-				rows, err := transform.ReportRows(s.Metric, s.GroupBy, w.From, w.To, resp)
-				if err != nil {
-					return drift, fmt.Errorf("tenant %s stream %s: %w", t.ID, s.Name, err)
-				}
-				for _, row := range rows {
+				for _, row := range b.Rows {
 					api[row.Date.String()+"\x1f"+row.GroupValue] = row.Value
 				}
 			}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// The one place where commands turn a configuration into what the pipeline
+// runs on: API clients per tenant and a runner's configuration.
+
+// pipelineTenants builds an API client per tenant. A tenant without a start
+// date starts cfg.Sync.DefaultHistoryDays local days before now. observe,
+// when set, watches each tenant's API exchanges (metrics).
+func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger, observe ...func(tenant string) func(engage.Attempt)) ([]pipeline.Tenant, error) {
+	tenants := cfg.Tenants
+	if only != "" {
+		t, err := cfg.Tenant(only)
+		if err != nil {
+			return nil, err
+		}
+		tenants = []config.Tenant{t}
+	}
+	var out []pipeline.Tenant
+	for _, t := range tenants {
+		opts := []engage.Option{
+			engage.WithBaseURL(t.BaseURL),
+			engage.WithRate(t.RequestsPerSecond, t.Burst),
+			engage.WithRetry(retryPolicy(t)),
+			engage.WithLogger(log.With("tenant", t.ID)),
+		}
+		for _, o := range observe {
+			opts = append(opts, engage.WithObserver(o(t.ID)))
+		}
+		client, err := engage.New(t.Token.Reveal(), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+		start := t.StartDate
+		if start.IsZero() {
+			start = civil.Of(now, t.Location).AddDays(-cfg.Sync.DefaultHistoryDays)
+		}
+		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client})
+	}
+	return out, nil
+}
+
+func retryPolicy(t config.Tenant) engage.RetryPolicy {
+	p := engage.DefaultRetryPolicy
+	p.MaxAttempts = t.MaxAttempts
+	return p
+}
+
+// runnerConfig is a pipeline runner's configuration, tuned by cfg.
+func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, instance string, now func() time.Time) pipeline.Config {
+	s := cfg.Sync
+	return pipeline.Config{
+		Store: store, Log: log, Now: now, Instance: instance,
+		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
+		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
+	}
+}

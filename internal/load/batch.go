@@ -1,0 +1,119 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/engage-etl/engage-etl/internal/civil"
+)
+
+// Batch is a window's transformed rows, ready to merge inside the window's
+// transaction. Four kinds implement it: table batches (facts and type 1
+// dimensions, upserted by natural key; see table), userBatch (agent
+// versions), ReportBatch (window replace) and statusBatch (webhook statuses).
+// Every one passes the conformance test in batch_test.go.
+type Batch interface {
+	// merge writes the rows and returns how many warehouse rows it inserted,
+	// updated or deleted. Merging the same batch twice writes nothing the
+	// second time.
+	merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+	// days is the range of local days the rows may reference, so dim_date has
+	// them; zero when the batch references no day.
+	days() (first, last civil.Date)
+}
+
+// field is one staged column, named next to the value it takes from a row.
+type field[R any] struct {
+	name, typ string
+	value     func(R) any
+}
+
+// table loads rows of type R into one table by natural key: its upsert says
+// how, its fields say which value of a row goes in which staged column.
+type table[R any] struct {
+	upsert
+	fields []field[R]         // the staged columns, in COPY order
+	day    func(R) civil.Date // the local day a row references; nil when none
+	// after runs in the same transaction after the merge (e.g. agent versions).
+	after func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+}
+
+func (t *table[R]) columns() []column {
+	cols := make([]column, len(t.fields))
+	for i, f := range t.fields {
+		cols[i] = column{f.name, f.typ}
+	}
+	return cols
+}
+
+// batch is rows of the local days [first, last], widened to the days the
+// rows reference.
+func (t *table[R]) batch(first, last civil.Date, rows []R) tableBatch {
+	if t.day != nil {
+		for _, r := range rows {
+			first, last = span(first, last, t.day(r))
+		}
+	}
+	return tableBatch{spec: &t.upsert, columns: t.columns(), n: len(rows), first: first, last: last, after: t.after,
+		row: func(i int) []any {
+			vals := make([]any, len(t.fields))
+			for j, f := range t.fields {
+				vals[j] = f.value(rows[i])
+			}
+			return vals
+		}}
+}
+
+// tableBatch is a Batch for one upsert. Rows become COPY values only while
+// they are copied, so a batch holds its rows once.
+type tableBatch struct {
+	spec        *upsert
+	columns     []column
+	n           int
+	row         func(i int) []any
+	first, last civil.Date
+	after       func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+}
+
+func (b tableBatch) days() (civil.Date, civil.Date) { return b.first, b.last }
+
+func (b tableBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	n, err := b.spec.merge(ctx, tx, tenantKey, b.columns, b.n, b.row)
+	if err != nil || b.after == nil {
+		return n, err
+	}
+	m, err := b.after(ctx, tx, tenantKey)
+	return n + m, err
+}
+
+// span widens [first, last] to hold d.
+func span(first, last, d civil.Date) (civil.Date, civil.Date) {
+	if first.IsZero() || d.Before(first) {
+		first = d
+	}
+	if last.IsZero() || d.After(last) {
+		last = d
+	}
+	return first, last
+}
+
+// stage creates a temporary table dropped at commit and COPYs n rows into it.
+func stage(ctx context.Context, tx pgx.Tx, table string, columns []column, n int, row func(i int) []any) error {
+	var ddl, names []string
+	for _, c := range columns {
+		ddl = append(ddl, c.name+" "+c.typ)
+		names = append(names, c.name)
+	}
+	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE "+table+" ("+strings.Join(ddl, ", ")+") ON COMMIT DROP"); err != nil {
+		return fmt.Errorf("create %s: %w", table, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, names, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		return row(i), nil
+	})); err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return nil
+}

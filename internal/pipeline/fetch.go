@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/transform"
+)
+
+// window fetches one window from the API, turns its answer into rows and
+// commits them with the answer and the cursor advance.
+func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, err error) {
+	fetch := r.fetchAnswer
+	if j.stream.Kind == catalog.KindMessages {
+		fetch = r.fetchMessages
+	}
+	batch, received, raws, err := fetch(ctx, j, w)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = cp.commit(i, func(advanceTo time.Time) error {
+		c := load.WindowCommit{
+			TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
+			Start: w.Start, End: w.End, Batch: batch, Raws: raws, Rows: received,
+		}
+		if j.plan.advance {
+			c.AdvanceTo = advanceTo
+		}
+		if j.plan.backfill {
+			c.BackfillRun = j.runID
+		}
+		written, err = r.Store.CommitWindow(ctx, c)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load: %w", err)
+	}
+	return received, written, nil
+}
+
+func (r *Runner) source(j *job, w extract.Window) source {
+	return source{tenant: j.tenant, stream: j.stream, window: w, storeText: r.StoreMessageText}
+}
+
+// fetchAnswer fetches a window answered by one body (or one list of pages).
+func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (load.Batch, int, []load.Raw, error) {
+	fetchedAt := time.Now()
+	var batch load.Batch
+	var n int
+	body, err := extract.Answer(ctx, j.tenant.Client, j.stream, w, func(body []byte) (err error) {
+		batch, n, err = decode(r.source(j, w), body)
+		return err
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
+	return batch, n, []load.Raw{raw}, nil
+}
+
+// conversationRef is a conversation of the list a messages window reads.
+type conversationRef struct {
+	ID           string `json:"conversationId"`
+	MessageCount int    `json:"messageCount"`
+}
+
+// fetchMessages lists the window's conversations, chooses those whose
+// messages to fetch, and fetches them. A sync fetches only conversations
+// whose message count differs from the warehouse's (messages do not change
+// once sent), so re-reading the lookback costs one list request per day; a
+// backfill fetches them all. Each conversation's answer is kept on its own.
+func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (load.Batch, int, []load.Raw, error) {
+	src := r.source(j, w)
+	fetchedAt := time.Now()
+	var refs []conversationRef
+	list, err := extract.ConversationList(ctx, j.tenant.Client, j.stream, w, func(body []byte) error {
+		refs = refs[:0]
+		return engage.DecodeArray(bytes.NewReader(body), func(c conversationRef) error {
+			refs = append(refs, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("list conversations: %w", err)
+	}
+	ids, err := r.conversationsToFetch(ctx, j, refs)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	raws := []load.Raw{load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list}}
+	var rows []transform.MessageRow
+	var mu sync.Mutex
+	err = extract.Conversations(ctx, j.tenant.Client, j.stream, ids, r.MessageParallel, func(id string, body []byte) error {
+		msgs, err := decodeMessages(src, body)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rows = append(rows, msgs...)
+		raws = append(raws, load.ConversationMessages{ConversationID: id, Messages: len(msgs), FetchedAt: time.Now(), Body: body})
+		return nil
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return load.MessageBatch(w.From, w.To, rows), len(rows), raws, nil
+}
+
+// conversationsToFetch chooses, before any message is fetched, the
+// conversations of refs whose messages a window loads.
+func (r *Runner) conversationsToFetch(ctx context.Context, j *job, refs []conversationRef) ([]string, error) {
+	counts := make(map[string]int, len(refs))
+	for _, ref := range refs {
+		counts[ref.ID] = ref.MessageCount
+	}
+	var ids []string
+	if j.plan.backfill {
+		for id := range counts {
+			ids = append(ids, id)
+		}
+	} else {
+		changed, err := r.Store.ChangedConversations(ctx, j.tenant.ID, counts)
+		if err != nil {
+			return nil, fmt.Errorf("compare message counts: %w", err)
+		}
+		for id := range changed {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}

@@ -1,0 +1,228 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/load"
+)
+
+// ErrDraining marks work not started because the process is shutting down.
+var ErrDraining = errors.New("not started: shutting down")
+
+// lockedStream runs a stream under its advisory lock, or skips it when
+// another process holds the lock.
+func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: j.tenant.ID, Stream: j.stream.Name}}
+	if r.draining() {
+		res.Err = ErrDraining
+		return res
+	}
+	select {
+	case r.lockSlots <- struct{}{}:
+		defer func() { <-r.lockSlots }()
+	case <-ctx.Done():
+		res.Err = context.Cause(ctx)
+		return res
+	}
+	lock, ok, err := r.Store.TryLockStream(ctx, j.tenant.ID, j.stream.Name)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if !ok {
+		r.Log.Debug("stream locked by another process", "tenant", j.tenant.ID, "stream", j.stream.Name)
+		res.Locked = true
+		// Dimensions feed each other (agent versions need roles and teams)
+		// and the facts: before this process moves on to a later phase, the
+		// other one must have finished loading this dimension.
+		if j.stream.Phase < catalog.PhaseFacts {
+			res.Err = r.Store.WaitStreamUnlocked(ctx, j.tenant.ID, j.stream.Name)
+		}
+		return res
+	}
+	defer lock.Release(ctx)
+	if err := r.replan(ctx, j, prog); err != nil {
+		res.Err = err
+		return res
+	}
+	return r.stream(ctx, stop, runID, j, prog)
+}
+
+// replan reads the stream's cursor, now that this process holds its lock,
+// and plans the stream again if another process moved the cursor since it
+// was planned, so the work is not done twice.
+func (r *Runner) replan(ctx context.Context, j *job, prog *progress) error {
+	if j.err != nil {
+		return nil // stream reports the planning error
+	}
+	cursor, err := r.Store.Cursor(ctx, j.tenant.ID, j.stream.Name)
+	if err != nil {
+		return fmt.Errorf("read cursor: %w", err)
+	}
+	if cursor.Equal(j.cursor) {
+		return nil
+	}
+	p, err := j.planFn(ctx, j.tenant, j.stream, cursor)
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
+	j.cursor, j.plan = cursor, p
+	return nil
+}
+
+// stream runs one tenant's stream: the loop every stream shares. Its error
+// joins every error met: failed windows, the stop, and the run history.
+func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+	t, s, p := j.tenant, j.stream, j.plan
+	log := r.Log.With("tenant", t.ID, "stream", s.Name)
+	begin := time.Now()
+	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: t.ID, Stream: s.Name, CursorBefore: j.cursor,
+		CursorAfter: j.cursor, WindowsTotal: len(p.windows), WindowsSkip: p.skipped}}
+	if j.err != nil {
+		res.Err = fmt.Errorf("plan: %w", j.err)
+		return res
+	}
+	if err := r.Store.StartStream(ctx, res.StreamRun); err != nil {
+		res.Err = fmt.Errorf("record stream: %w", err)
+		return res
+	}
+	cp := newCheckpoint(p.windows, p.done, r.Now())
+	todo := p.todo()
+	outcomes := r.launch(ctx, stop, j, cp, todo, prog, log)
+	var errs []error
+	for _, o := range outcomes {
+		if o.err != nil {
+			res.WindowsFailed++
+			errs = append(errs, fmt.Errorf("window %s..%s: %w", o.window.From, o.window.To.AddDays(-1), o.err))
+			continue
+		}
+		res.WindowsOK++
+		res.RowsReceived += int64(o.received)
+		res.RowsWritten += o.written
+	}
+	if n := len(todo) - len(outcomes); n > 0 {
+		errs = append(errs, fmt.Errorf("stopped with %d of %d windows not started: %w", n, len(todo), r.stopCause(ctx)))
+	}
+	if cause := context.Cause(ctx); engage.IsAuth(cause) && len(errs) > 0 && !engage.IsAuth(errors.Join(errs...)) {
+		errs = append([]error{cause}, errs...) // the tenant's token was refused by another stream
+	}
+	res.Err = firstAndCount(errs)
+	if p.advance {
+		res.CursorAfter = laterOf(j.cursor, cp.advanced())
+	}
+	if err := r.Store.FinishStream(res.StreamRun); err != nil {
+		res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
+	}
+	log.Info("stream finished", "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
+		"rows", res.RowsReceived, "written", res.RowsWritten, "duration", time.Since(begin).Round(time.Millisecond))
+	return res
+}
+
+// outcome is one window's result.
+type outcome struct {
+	window   extract.Window
+	received int
+	written  int64
+	err      error
+}
+
+// launch runs the windows todo (indexes into the plan), WindowParallel at a
+// time, and returns the outcome of each that started. Windows stop
+// launching when the run is cancelled or the process drains; a window
+// already running keeps ctx and commits or rolls back.
+func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *job, cp *checkpoint, todo []int, prog *progress, log *slog.Logger) []outcome {
+	launch, cancelLaunch := context.WithCancel(ctx)
+	defer cancelLaunch()
+	if r.Drain != nil {
+		go func() {
+			select {
+			case <-r.Drain:
+				cancelLaunch()
+			case <-launch.Done():
+			}
+		}()
+	}
+	var mu sync.Mutex
+	var out []outcome
+	extract.Each(launch, len(todo), r.WindowParallel, func(_ context.Context, k int) {
+		i := todo[k]
+		w := j.plan.windows[i]
+		start := time.Now()
+		received, written, err := r.window(ctx, cp, i, j, w)
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
+		}
+		if engage.IsAuth(err) {
+			stop(err)
+		}
+		prog.window(err == nil, received)
+		wlog := log.With("window_start", w.From.String(), "window_end", w.To.String(), "duration", time.Since(start).Round(time.Millisecond))
+		switch {
+		case err == nil:
+			wlog.Debug("window loaded", "rows", received, "written", written)
+		case !engage.IsAuth(err):
+			wlog.Warn("window failed", "error", err)
+		}
+		mu.Lock()
+		out = append(out, outcome{window: w, received: received, written: written, err: err})
+		mu.Unlock()
+	})
+	return out
+}
+
+func (r *Runner) draining() bool {
+	select {
+	case <-r.Drain:
+		return true
+	default:
+		return false
+	}
+}
+
+// stopCause says why windows were left unstarted.
+func (r *Runner) stopCause(ctx context.Context) error {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	if r.draining() {
+		return ErrDraining
+	}
+	return errors.New("unknown cause")
+}
+
+// firstAndCount returns every error, printed as the first one and how many
+// more there were (each is logged as it happens), so a failed stream stays
+// one line on stderr; errors.Is and errors.As see them all.
+func firstAndCount(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return streamErrors(errs)
+}
+
+type streamErrors []error
+
+func (e streamErrors) Error() string {
+	return fmt.Sprintf("%v (and %d more errors; see the log)", e[0], len(e)-1)
+}
+
+func (e streamErrors) Unwrap() []error { return e }
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

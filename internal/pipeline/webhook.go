@@ -1,0 +1,36 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/load"
+)
+
+// WebhookStream names webhook deliveries in the run history and in rebuilds.
+const WebhookStream = "webhooks"
+
+// IsInvalidWebhook reports whether ApplyWebhook refused a body as not one
+// Engage sends (the sender's fault), rather than failing to store it.
+func IsInvalidWebhook(err error) bool { return errors.Is(err, errInvalidWebhook) }
+
+// ApplyWebhook applies a webhook delivery (CONTRACT.md §7) received from
+// Engage for tenant t: its rows and the delivery itself commit in one
+// transaction. A delivery received before is not applied again: written is 0.
+func (r *Runner) ApplyWebhook(ctx context.Context, t Tenant, body []byte, received time.Time) (written int64, err error) {
+	src := source{tenant: t, storeText: r.StoreMessageText, window: extract.Window{Start: received, End: received}}
+	batch, err := decodeWebhook(src, received, body)
+	if err != nil {
+		return 0, err
+	}
+	tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
+	if err != nil {
+		return 0, err
+	}
+	return r.Store.CommitWindow(ctx, load.WindowCommit{
+		TenantKey: tenantKey, TenantID: t.ID, Stream: WebhookStream, Start: received, End: received,
+		Batch: batch, Raws: []load.Raw{load.Webhook{Received: received, Body: body}},
+	})
+}
