@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
 // UserRow is a user as listed: the input of dim_agent's versions.
@@ -11,13 +13,13 @@ type UserRow struct {
 	ID, Email, DisplayName, RoleID string
 }
 
-// User maps one user; its e-mail is the agent's natural key, since reports
-// name agents by e-mail.
-func User(id, email, displayName, roleID string) (UserRow, error) {
-	if id == "" || email == "" {
+// User maps one element of GET /user; its e-mail, lowercased, is the agent's
+// natural key, since reports name agents by e-mail.
+func User(e engage.User) (UserRow, error) {
+	if e.ID == "" || e.Email == "" {
 		return UserRow{}, fmt.Errorf("user without id or email")
 	}
-	return UserRow{id, strings.ToLower(email), displayName, roleID}, nil
+	return UserRow{e.ID, strings.ToLower(e.Email), e.DisplayName, e.RoleID}, nil
 }
 
 // TeamRow is a team with its current members (user ids).
@@ -26,14 +28,15 @@ type TeamRow struct {
 	Members, Tags []string
 }
 
-// Team maps one team; members are sorted so an unchanged team compares equal.
-func Team(id, name string, members, tags []string) (TeamRow, error) {
-	if id == "" {
+// Team maps one element of GET /team; members are sorted (in a copy) so an
+// unchanged team compares equal.
+func Team(e engage.Team) (TeamRow, error) {
+	if e.ID == "" {
 		return TeamRow{}, fmt.Errorf("team without id")
 	}
-	m := append([]string{}, members...)
+	m := append([]string{}, e.Members...)
 	sort.Strings(m)
-	return TeamRow{id, name, m, nonNil(tags)}, nil
+	return TeamRow{e.ID, e.Name, m, nonNil(e.Tags)}, nil
 }
 
 // NamedRow is a role or a routing rule.
@@ -43,12 +46,21 @@ type NamedRow struct {
 	Types    []string
 }
 
-// Named maps a role or rule.
-func Named(kind, id, name string, active bool, types []string) (NamedRow, error) {
-	if id == "" {
-		return NamedRow{}, fmt.Errorf("%s without id", kind)
+// Role maps one element of GET /role. Roles have no state or types: a role is
+// always active, with no types.
+func Role(e engage.Role) (NamedRow, error) {
+	if e.ID == "" {
+		return NamedRow{}, fmt.Errorf("role without id")
 	}
-	return NamedRow{id, name, active, nonNil(types)}, nil
+	return NamedRow{e.ID, e.Name, true, []string{}}, nil
+}
+
+// Rule maps one element of GET /rule.
+func Rule(e engage.Rule) (NamedRow, error) {
+	if e.ID == "" {
+		return NamedRow{}, fmt.Errorf("rule without id")
+	}
+	return NamedRow{e.ID, e.Name, e.Active, nonNil(e.Types)}, nil
 }
 
 // CustomerRow is a customer as listed.
@@ -56,8 +68,12 @@ type CustomerRow struct {
 	ID, Email, FirstName, LastName, Gender, ExternalID, AssignedUser string
 }
 
-// Customer maps one customer.
-func Customer(r CustomerRow) (CustomerRow, error) {
+// Customer maps one element of GET /customer, field for field.
+func Customer(e engage.Customer) (CustomerRow, error) {
+	r := CustomerRow{
+		ID: e.ID, Email: e.Email, FirstName: e.FirstName, LastName: e.LastName,
+		Gender: e.Gender, ExternalID: e.ExternalID, AssignedUser: e.AssignedUser,
+	}
 	if r.ID == "" {
 		return r, fmt.Errorf("customer without id")
 	}
