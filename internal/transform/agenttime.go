@@ -14,7 +14,7 @@ type AgentTimeRow struct {
 	UserID     string
 	Kind       string // online or logged_in
 	Start, End time.Time
-	Seconds    string     // decimal, millisecond precision
+	Seconds    string     // End-Start in decimal seconds, truncated to the millisecond
 	Date       civil.Date // tenant-local day of Start
 }
 

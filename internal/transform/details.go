@@ -16,7 +16,7 @@ type ConversationRow struct {
 	Start                                   time.Time
 	End                                     *time.Time
 	UserIDs                                 []string
-	FirstAgent                              string // "" when nobody answered
+	FirstAgent                              string // the first of UserIDs, "" when there is none
 	MessageCount, CustomerMessageCount      int
 	AgentMessageCount                       int
 	FirstResponseMs, AvgResponseMs          *int64
@@ -150,7 +150,9 @@ type ActivityRow struct {
 	Data          []byte
 }
 
-// Activity maps one event; data.customerId, when present, names the customer.
+// Activity maps one event of the given log. Missing or null data becomes {};
+// data that is not a JSON object is an error. data.customerId, when it is a
+// non-empty string, names the customer.
 func Activity(log string, loc *time.Location, e engage.ActivityEvent) (ActivityRow, error) {
 	r := ActivityRow{ID: e.ID, Log: log, Type: e.Type, UserID: e.UserID, At: e.Timestamp.UTC(), Date: civil.Of(e.Timestamp, loc), Data: e.Data}
 	if len(r.Data) == 0 || string(r.Data) == "null" {
