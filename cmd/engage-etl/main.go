@@ -29,6 +29,7 @@ Commands:
   backfill   load a range of days: backfill --from DATE --to DATE (resumable)
   status     where every tenant and stream stands: cursor, lag, last run
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
+  rebuild    load the facts again from the kept raw answers, without the API
   migrate    apply or revert warehouse migrations: migrate up | down [N] | version
   streams    list the declared streams
   simulate   serve a simulated Engage API
@@ -71,6 +72,7 @@ var commands = map[string]command{
 	"backfill": {"backfill", runBackfill},
 	"status":   {"status", runStatus},
 	"verify":   {"verify", runVerify},
+	"rebuild":  {"rebuild from raw", runRebuild},
 	"migrate":  {"migrations", runMigrate},
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
 // Batch is a window's transformed rows, ready to merge inside the window's
@@ -57,7 +58,7 @@ func (t *table[R]) batch(first, last civil.Date, rows []R) tableBatch {
 			first, last = span(first, last, t.day(r))
 		}
 	}
-	return tableBatch{spec: &t.upsert, columns: t.columns(), n: len(rows), first: first, last: last, after: t.after,
+	b := tableBatch{spec: &t.upsert, columns: t.columns(), n: len(rows), first: first, last: last, after: t.after,
 		row: func(i int) []any {
 			vals := make([]any, len(t.fields))
 			for j, f := range t.fields {
@@ -65,6 +66,10 @@ func (t *table[R]) batch(first, last civil.Date, rows []R) tableBatch {
 			}
 			return vals
 		}}
+	if t.day != nil {
+		b.dayAt = func(i int) civil.Date { return t.day(rows[i]) }
+	}
+	return b
 }
 
 // tableBatch is a Batch for one upsert. Rows become COPY values only while
@@ -74,6 +79,7 @@ type tableBatch struct {
 	columns     []column
 	n           int
 	row         func(i int) []any
+	dayAt       func(i int) civil.Date // nil when rows name no day
 	first, last civil.Date
 	after       func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
 }
@@ -116,4 +122,38 @@ func stage(ctx context.Context, tx pgx.Tx, table string, columns []column, n int
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return nil
+}
+
+// OnlyDays restricts a batch to the rows of the local days keep accepts: a
+// rebuild replays an answer only for the days no later answer replaced. A
+// report replaces only those days. Rows that name no day (an agent's part in
+// a conversation) are all kept.
+func OnlyDays(b Batch, keep func(civil.Date) bool) Batch {
+	switch b := b.(type) {
+	case tableBatch:
+		if b.dayAt == nil {
+			return b
+		}
+		var idx []int
+		for i := 0; i < b.n; i++ {
+			if keep(b.dayAt(i)) {
+				idx = append(idx, i)
+			}
+		}
+		row, dayAt := b.row, b.dayAt
+		b.n = len(idx)
+		b.row = func(i int) []any { return row(idx[i]) }
+		b.dayAt = func(i int) civil.Date { return dayAt(idx[i]) }
+		return b
+	case ReportBatch:
+		var rows []transform.ReportRow
+		for _, r := range b.Rows {
+			if keep(r.Date) {
+				rows = append(rows, r)
+			}
+		}
+		b.Rows, b.only = rows, keep
+		return b
+	}
+	return b
 }

@@ -18,6 +18,19 @@ type ReportBatch struct {
 	Unit, Aggregation       string
 	From, To                civil.Date // local days [From, To) the answer covers
 	Rows                    []transform.ReportRow
+
+	only func(civil.Date) bool // the days of [From, To) it replaces; nil: all (see OnlyDays)
+}
+
+// replaced lists the date keys whose rows the batch replaces.
+func (b ReportBatch) replaced() []int {
+	var keys []int
+	for d := b.From; d.Before(b.To); d = d.AddDays(1) {
+		if b.only == nil || b.only(d) {
+			keys = append(keys, d.Key())
+		}
+	}
+	return keys
 }
 
 func (b ReportBatch) days() (civil.Date, civil.Date) { return b.From, b.To.AddDays(-1) }
@@ -33,7 +46,7 @@ func (b ReportBatch) merge(ctx context.Context, tx pgx.Tx, tenantKey int) (int64
 	}); err != nil {
 		return 0, err
 	}
-	del, err := tx.Exec(ctx, deleteVanishedReportSQL, tenantKey, metricKey, b.GroupBy, b.From.Key(), b.To.Key())
+	del, err := tx.Exec(ctx, deleteVanishedReportSQL, tenantKey, metricKey, b.GroupBy, b.replaced())
 	if err != nil {
 		return 0, fmt.Errorf("delete vanished report rows: %w", err)
 	}
@@ -49,7 +62,7 @@ var reportColumns = []column{{"date_key", "integer"}, {"group_value", "text"}, {
 const deleteVanishedReportSQL = `
 DELETE FROM engage.fact_report_metric f
 WHERE f.tenant_key = $1 AND f.metric_key = $2 AND f.group_by = $3
-  AND f.date_key >= $4 AND f.date_key < $5
+  AND f.date_key = ANY ($4::integer[])
   AND NOT EXISTS (SELECT 1 FROM stage_report s
                   WHERE s.date_key = f.date_key AND s.group_value = f.group_value)`
 

@@ -20,7 +20,7 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time,
 }
 
 // FinishedBackfillWindows returns the starts and ends of the windows earlier
-// backfills finished for a stream, keyed by "start/end" in Unix milliseconds.
+// backfills finished for a stream, keyed by [start, end] in Unix milliseconds.
 func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream string) (map[[2]int64]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT window_start, window_end FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
 	if err != nil {

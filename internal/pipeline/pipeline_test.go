@@ -34,6 +34,7 @@ const tz = "Europe/Vienna"
 type fixture struct {
 	handler atomic.Pointer[http.Handler] // what the test server delegates to
 	store   *load.Store
+	dsn     string // the warehouse
 	sim     *engagesim.Server
 	tenant  pipeline.Tenant   // the first tenant
 	tenants []pipeline.Tenant // all of them
@@ -65,7 +66,8 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 	}))
 	t.Cleanup(srv.Close)
 
-	store, err := load.Open(ctx, testdb.New(t))
+	f.dsn = testdb.New(t)
+	store, err := load.Open(ctx, f.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

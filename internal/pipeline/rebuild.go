@@ -1,0 +1,216 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/transform"
+)
+
+// Rebuilt is what a rebuild did to one tenant's stream.
+type Rebuilt struct {
+	TenantID, Stream string
+	Answers          int   // answers replayed
+	Rows             int64 // rows they hold
+	Written          int64 // warehouse rows inserted, updated or deleted
+	Failed           int   // answers that failed to decode or commit
+	Err              error // the first failure; or why the stream was skipped
+}
+
+// RebuildResult is the outcome of a rebuild, per tenant and stream.
+type RebuildResult struct{ Streams []Rebuilt }
+
+// OK reports whether every answer was replayed.
+func (r RebuildResult) OK() bool {
+	for _, s := range r.Streams {
+		if s.Err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Rebuild replays the answers kept in schema raw for the local days [from,
+// to) through the same decode and commit as a sync, one transaction per
+// answer, oldest first (so webhook deliveries and sync answers interleave as
+// they did), without a request to the API. Cursors and raw answers are left
+// as they are. An answer that later answers of its stream replaced whole is
+// skipped, and of a list that is a state as a whole (roles, teams,
+// customers, rules) only the latest is replayed.
+//
+// Each stream is rebuilt under its advisory lock, so no sync commits newer
+// answers in between; a stream another process is loading is skipped.
+func (r *Runner) Rebuild(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date) (RebuildResult, error) {
+	var res RebuildResult
+	for _, t := range tenants {
+		got, err := r.rebuildTenant(ctx, t, streams, from, to)
+		res.Streams = append(res.Streams, got...)
+		if err != nil {
+			return res, fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+	}
+	sort.Slice(res.Streams, func(i, j int) bool {
+		a, b := res.Streams[i], res.Streams[j]
+		return a.TenantID+"\x00"+a.Stream < b.TenantID+"\x00"+b.Stream
+	})
+	return res, nil
+}
+
+func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.Stream, from, to civil.Date) ([]Rebuilt, error) {
+	tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]catalog.Stream{}
+	var names []string
+	for _, s := range streams {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+	}
+	lock, busy, err := r.Store.LockStreams(ctx, t.ID, names)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release(ctx)
+
+	stats := map[string]*Rebuilt{}
+	stat := func(stream string) *Rebuilt {
+		if stats[stream] == nil {
+			stats[stream] = &Rebuilt{TenantID: t.ID, Stream: stream}
+		}
+		return stats[stream]
+	}
+	q := load.RawQuery{TenantID: t.ID, Start: from.Start(t.Location), End: to.Start(t.Location)}
+	for _, name := range busy {
+		stat(name).Err = errors.New("skipped: another process is loading it")
+		delete(byName, name)
+	}
+	for name, s := range byName {
+		switch {
+		case s.Kind == catalog.KindMessages:
+			q.Conversations, q.Webhooks = true, true
+		case s.Kind.Planning() == catalog.PlanDays:
+			q.Windowed = append(q.Windowed, name)
+			// Webhooks change conversations and messages: they replay
+			// with those streams, in the order they came.
+			q.Webhooks = q.Webhooks || s.Kind == catalog.KindConversations
+		case s.Kind.Planning() == catalog.PlanSnapshot && s.Kind != catalog.KindUsers && s.Kind != catalog.KindRealtime:
+			q.Latest = append(q.Latest, name)
+		default:
+			// Every user list rebuilds the agents' history; every realtime
+			// snapshot and activity page is a record of its own.
+			q.Other = append(q.Other, name)
+		}
+		stat(name)
+	}
+
+	replay := func(a load.RawAnswer) error {
+		stream, c, err := r.rebuildCommit(t, tenantKey, byName, a, from, to)
+		st := stat(stream)
+		if err == nil {
+			var written int64
+			written, err = r.Store.CommitWindow(ctx, c)
+			st.Written += written
+			st.Rows += int64(c.Rows)
+		}
+		st.Answers++
+		if err != nil {
+			st.Failed++
+			if st.Err == nil {
+				st.Err = fmt.Errorf("answer of %s: %w", a.FetchedAt.UTC().Format(time.RFC3339), err)
+			}
+			r.Log.Warn("rebuild: answer failed", "tenant", t.ID, "stream", stream, "fetched_at", a.FetchedAt, "error", err)
+		}
+		return ctx.Err()
+	}
+	if err := r.Store.RawAnswers(ctx, q, replay); err != nil {
+		return nil, err
+	}
+	var out []Rebuilt
+	for _, s := range stats {
+		out = append(out, *s)
+	}
+	return out, nil
+}
+
+// rebuildCommit decodes one kept answer into the commit it makes, without
+// raw answers or a cursor advance: they are kept already.
+func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catalog.Stream, a load.RawAnswer, from, to civil.Date) (string, load.WindowCommit, error) {
+	c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Start: a.Start, End: a.End}
+	src := source{tenant: t, storeText: r.StoreMessageText}
+	var err error
+	switch a.Source {
+	case load.RawWebhook:
+		c.Stream = WebhookStream
+		c.Batch, err = decodeWebhook(src, a.FetchedAt, a.Body)
+		c.Rows = 1
+	case load.RawConversation:
+		c.Stream = messagesStream(streams)
+		var rows []transform.MessageRow
+		if rows, err = decodeMessages(src, a.Body); err == nil {
+			rows = inDays(rows, from, to)
+			c.Batch, c.Rows = load.MessageBatch(from, from.AddDays(1), rows), len(rows)
+		}
+	default:
+		s := streams[a.Stream]
+		c.Stream = s.Name
+		src.stream, src.window = s, rawWindow(s, a, t.Location)
+		c.Batch, c.Rows, err = decode(src, a.Body)
+		if err == nil && a.Owned != nil && !owns(a.Owned, a.Start, a.End) {
+			c.Batch = load.OnlyDays(c.Batch, func(d civil.Date) bool { return owns(a.Owned, d.Start(t.Location), d.AddDays(1).Start(t.Location)) })
+		}
+	}
+	return c.Stream, c, err
+}
+
+// rawWindow is the window an answer was fetched for, from the instants it
+// was kept under (see extract.Plan, Snapshot and Since).
+func rawWindow(s catalog.Stream, a load.RawAnswer, loc *time.Location) extract.Window {
+	w := extract.Window{Start: a.Start, End: a.End, From: civil.Of(a.Start, loc)}
+	switch s.Kind.Planning() {
+	case catalog.PlanDays:
+		w.To = civil.Of(a.End, loc) // a window of days ends at a local midnight
+	case catalog.PlanSnapshot:
+		w.To = w.From.AddDays(1)
+	default:
+		w.To = civil.Of(a.End, loc).AddDays(1)
+	}
+	return w
+}
+
+func messagesStream(streams map[string]catalog.Stream) string {
+	for name, s := range streams {
+		if s.Kind == catalog.KindMessages {
+			return name
+		}
+	}
+	return "messages"
+}
+
+// inDays keeps the messages sent on the local days [from, to).
+func inDays(rows []transform.MessageRow, from, to civil.Date) []transform.MessageRow {
+	kept := rows[:0]
+	for _, m := range rows {
+		if !m.Date.Before(from) && m.Date.Before(to) {
+			kept = append(kept, m)
+		}
+	}
+	return kept
+}
+
+// owns reports whether the instants [start, end) lie in one of ranges.
+func owns(ranges [][2]time.Time, start, end time.Time) bool {
+	for _, r := range ranges {
+		if !start.Before(r[0]) && !end.After(r[1]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,148 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+	"github.com/engage-etl/engage-etl/internal/testdb"
+)
+
+// rebuildAll replays every kept answer and returns the result and how many
+// warehouse rows it wrote. Webhooks replay by when they were received, on
+// the wall clock, so the range runs through the real today, as the
+// command's default does.
+func rebuildAll(t *testing.T, f *fixture) (pipeline.RebuildResult, int64) {
+	t.Helper()
+	to := civil.Of(time.Now(), f.tenant.Location).AddDays(2)
+	res, err := f.runner.Rebuild(context.Background(), f.tenants, catalog.All(), f.tenant.Start, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written int64
+	for _, s := range res.Streams {
+		if s.Err != nil {
+			t.Errorf("rebuild of %s: %v", s.Stream, s.Err)
+		}
+		written += s.Written
+	}
+	return res, written
+}
+
+func exec(t *testing.T, f *fixture, sql string, args ...any) int64 {
+	t.Helper()
+	tag, err := f.store.Pool().Exec(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return tag.RowsAffected()
+}
+
+func TestRebuildFromRawRestoresDamagedFactsWithoutTheAPI(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	if res := f.sync(t, catalog.All()); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	want := testdb.Checksums(t, f.dsn)
+
+	// The API is gone: any request is counted and refused.
+	var requests atomic.Int64
+	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "gone", http.StatusServiceUnavailable)
+	}))
+
+	if _, written := rebuildAll(t, f); written != 0 {
+		t.Errorf("rebuild of an intact warehouse wrote %d rows, want 0", written)
+	}
+	if diff := cmp.Diff(want, testdb.Checksums(t, f.dsn)); diff != "" {
+		t.Fatalf("rebuild of an intact warehouse changed it (-before +after):\n%s", diff)
+	}
+
+	// A webhook after the sync closes a conversation: the rebuild must
+	// replay it after the sync's answers, as it came.
+	var conv, customer string
+	if err := f.store.Pool().QueryRow(context.Background(), `
+SELECT c.conversation_id, cu.customer_id FROM engage.fact_conversation c JOIN engage.dim_customer cu USING (customer_key)
+WHERE c.status <> 'DONE' ORDER BY c.conversation_id LIMIT 1`).Scan(&conv, &customer); err != nil {
+		t.Fatal(err)
+	}
+	hook := fmt.Sprintf(`{"customerId":%q,"status":"DONE","lastMessage":{"id":"m-hook","conversationId":%q,"customerId":%q,"fromCustomer":false,"type":"MESSAGE","message":"bye","timestamp":"%s"}}`,
+		customer, conv, customer, f.sim.Now().Add(time.Minute).UTC().Format(time.RFC3339Nano))
+	if n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(hook), time.Now()); err != nil || n != 1 {
+		t.Fatalf("webhook: %d rows, %v", n, err)
+	}
+	want = testdb.Checksums(t, f.dsn)
+
+	// Damage every kind of fact: rows deleted, values altered.
+	damaged := exec(t, f, `DELETE FROM engage.fact_report_metric WHERE date_key % 3 = 0`) +
+		exec(t, f, `UPDATE engage.fact_report_metric SET value = value + 1 WHERE date_key % 3 = 1`) +
+		exec(t, f, `DELETE FROM engage.fact_message WHERE message_id IN (SELECT message_id FROM engage.fact_message ORDER BY message_id LIMIT 50)`) +
+		exec(t, f, `UPDATE engage.fact_message SET text_length = text_length + 7 WHERE message_id IN (SELECT message_id FROM engage.fact_message ORDER BY message_id DESC LIMIT 20)`) +
+		exec(t, f, `UPDATE engage.fact_conversation SET status = 'UNREAD', ended_at = NULL`) +
+		exec(t, f, `DELETE FROM engage.fact_conversation_agent WHERE user_id IN (SELECT min(user_id) FROM engage.fact_conversation_agent)`) +
+		exec(t, f, `DELETE FROM engage.fact_agent_time WHERE kind = 'online'`) +
+		exec(t, f, `DELETE FROM engage.fact_visit WHERE date_key % 2 = 0`) +
+		exec(t, f, `UPDATE engage.fact_cobrowse_session SET seconds = 0`) +
+		exec(t, f, `DELETE FROM engage.fact_activity_event WHERE log = 'livechat'`) +
+		exec(t, f, `DELETE FROM engage.fact_realtime_snapshot`)
+	if damaged < 100 {
+		t.Fatalf("damaged only %d rows: the test would prove little", damaged)
+	}
+	if diff := cmp.Diff(want, testdb.Checksums(t, f.dsn)); diff == "" {
+		t.Fatal("the damage changed no checksum")
+	}
+
+	res, written := rebuildAll(t, f)
+	if written == 0 {
+		t.Errorf("rebuild of a damaged warehouse wrote no row")
+	}
+	if diff := cmp.Diff(want, testdb.Checksums(t, f.dsn)); diff != "" {
+		t.Errorf("rebuilt warehouse differs from the synced one (-synced +rebuilt):\n%s", diff)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("rebuild made %d API requests, want 0", n)
+	}
+	replayed := map[string]int{}
+	for _, s := range res.Streams {
+		replayed[s.Stream] = s.Answers
+	}
+	for _, name := range []string{"conversations", "messages", "webhooks", "activity_livechat", "agent_online_time_by_agent", "realtime"} {
+		if replayed[name] == 0 {
+			t.Errorf("no answer of %s replayed", name)
+		}
+	}
+}
+
+func TestRebuildAfterLateUpdatesWritesNothingOnAnIntactWarehouse(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	streams := selectStreams(t, "conversations", "chat_done*", "chat_unresolved*", "users", "teams", "roles")
+	f.sync(t, streams)
+	f.sim.Advance(30 * time.Hour) // statuses change, new days arrive
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("second sync failed:\n%s", failures(res))
+	}
+	want := testdb.Checksums(t, f.dsn)
+	today := civil.Of(f.sim.Now(), f.tenant.Location)
+	res, err := f.runner.Rebuild(context.Background(), f.tenants, streams, f.tenant.Start, today.AddDays(1))
+	if err != nil || !res.OK() {
+		t.Fatalf("rebuild: %v %+v", err, res)
+	}
+	for _, s := range res.Streams {
+		if s.Written != 0 {
+			t.Errorf("%s: rebuild wrote %d rows of an intact warehouse, want 0", s.Stream, s.Written)
+		}
+	}
+	if diff := cmp.Diff(want, testdb.Checksums(t, f.dsn)); diff != "" {
+		t.Errorf("rebuild changed an intact warehouse:\n%s", diff)
+	}
+}
