@@ -207,3 +207,40 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 		}
 	}
 }
+
+func TestRebuildRestoresFactsFromRaw(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
+		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
+	}
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate up: %+v", r)
+	}
+	if r := cli(t, env, "sync", "--streams", "agent_*,conversations"); r.code != exitOK {
+		t.Fatalf("sync: %+v", r)
+	}
+	if r := cli(t, env, "rebuild"); r.code != exitOK || !strings.Contains(r.stdout, ": 0 warehouse rows written") {
+		t.Fatalf("rebuild of an intact warehouse: %+v; want exit 0 and 0 rows written", r)
+	}
+	want := count(t, env["DATABASE_URL"], `SELECT count(*) FROM engage.fact_agent_time`)
+	conn, err := pgx.Connect(context.Background(), env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `DELETE FROM engage.fact_agent_time`); err != nil {
+		t.Fatal(err)
+	}
+	// The API is gone: the rebuild must not need it.
+	env["ENGAGE_BASE_URL"] = "http://127.0.0.1:1/rest/v1"
+	r := cli(t, env, "rebuild", "--streams", "agent_times_*")
+	if r.code != exitOK || !strings.Contains(r.stdout, "agent_times_online") {
+		t.Fatalf("rebuild: %+v", r)
+	}
+	if got := count(t, env["DATABASE_URL"], `SELECT count(*) FROM engage.fact_agent_time`); got != want || want == 0 {
+		t.Errorf("fact_agent_time after rebuild: %d rows, want %d", got, want)
+	}
+	if r := cli(t, env, "rebuild", "--from", "2026-01-02"); r.code != exitUsage {
+		t.Errorf("rebuild with --from alone: exit %d, want %d", r.code, exitUsage)
+	}
+}
