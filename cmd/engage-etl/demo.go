@@ -73,7 +73,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 
 	var tenants []pipeline.Tenant
 	for _, tc := range sim.Tenants() {
-		client, err := engage.New(tc.Token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log))
+		client, err := engage.New(tc.Token, engage.WithBaseURL(baseURL), engage.WithRate(50, 10), engage.WithLogger(log),
+			engage.WithUserAgent(userAgent()))
 		if err != nil {
 			return err
 		}
