@@ -15,7 +15,7 @@ export ENGAGE_ETL_TEST_DATABASE_URL
 all: lint test
 
 build:
-	$(GO) build -o bin/engage-etl ./cmd/engage-etl
+	$(GO) build -buildvcs=auto -o bin/engage-etl ./cmd/engage-etl  # auto: stamp the commit where git can tell it
 
 test:
 	$(GO) test -race -count=1 ./...

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +29,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "warn")
 	sf.register(fs, "Europe/Vienna")
 	dbURL := fs.String("database-url", "", "warehouse `URL` (default: DATABASE_URL, else "+defaultDemoDatabase+")")
+	localPG := fs.String("local-postgres", defaultLocalPostgres, "`address` of the local PostgreSQL used without a URL; when nothing answers there, a throwaway one is started")
+	clusterDir := fs.String("postgres-dir", ".demo-postgres", "`folder` of the throwaway PostgreSQL")
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
@@ -36,8 +39,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if dsn == "" {
 		dsn = cfg.DatabaseURL.Reveal()
 	}
+	if dsn == "" && answers(*localPG) {
+		dsn = strings.Replace(defaultDemoDatabase, defaultLocalPostgres, *localPG, 1)
+	}
 	if dsn == "" {
-		dsn = defaultDemoDatabase
+		if dsn, err = throwawayPostgres(ctx, *localPG, *clusterDir, "engage_demo", e.stdout); err != nil {
+			return err
+		}
 	}
 	simCfg, err := sf.config(log)
 	if err != nil {

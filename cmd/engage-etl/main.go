@@ -34,6 +34,7 @@ Commands:
   streams    list the declared streams
   simulate   serve a simulated Engage API
   demo       simulator + local PostgreSQL: load 14 days and print a summary
+  version    the module version and the commit it was built from
 
 Configuration: --config FILE (YAML, see config.example.yaml) and the environment:
   DATABASE_URL, and for one tenant without a file ENGAGE_API_TOKEN, ENGAGE_BASE_URL,
@@ -77,6 +78,7 @@ var commands = map[string]command{
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},
 	"demo":     {"demo", runDemo},
+	"version":  {"version", runVersion},
 }
 
 // run executes one command line and returns the exit code.

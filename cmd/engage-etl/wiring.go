@@ -34,6 +34,7 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 			engage.WithRate(t.RequestsPerSecond, t.Burst),
 			engage.WithRetry(retryPolicy(t)),
 			engage.WithLogger(log.With("tenant", t.ID)),
+			engage.WithUserAgent(userAgent()),
 		}
 		for _, o := range observe {
 			opts = append(opts, engage.WithObserver(o(t.ID)))

@@ -24,6 +24,7 @@ func (d *Daemon) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", d.ready)
+	mux.HandleFunc("GET /{$}", d.statusPage)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("POST /webhooks/engage", d.webhook)
 	return mux

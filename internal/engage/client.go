@@ -50,6 +50,7 @@ type Attempt struct {
 type Client struct {
 	base     *url.URL
 	token    string
+	agent    string // User-Agent
 	http     *http.Client
 	limiter  *rate.Limiter
 	retry    RetryPolicy
@@ -116,6 +117,11 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *Client) error { c.log = l; return nil }
 }
 
+// WithUserAgent sets the User-Agent of every request, e.g. engage-etl/v1.2.0.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error { c.agent = ua; return nil }
+}
+
 // WithObserver calls fn after every HTTP exchange (for metrics).
 func WithObserver(fn func(Attempt)) Option {
 	return func(c *Client) error { c.observe = fn; return nil }
@@ -125,6 +131,7 @@ func WithObserver(fn func(Attempt)) Option {
 func New(token string, opts ...Option) (*Client, error) {
 	c := &Client{
 		token:   token,
+		agent:   "engage-etl",
 		http:    &http.Client{Timeout: 2 * time.Minute},
 		limiter: rate.NewLimiter(5, 5),
 		retry:   DefaultRetryPolicy,
@@ -218,6 +225,7 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	}
 	hreq.Header.Set("Authorization", "Bearer "+c.token)
 	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", c.agent)
 	if req.Body != nil {
 		hreq.Header.Set("Content-Type", "application/json")
 	}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemoStartsAThrowawayPostgres points the demo at an address where
+// nothing listens: it must start its own PostgreSQL in a folder, load the
+// demo into it, say how to reach it, and use it again on a second run.
+func TestDemoStartsAThrowawayPostgres(t *testing.T) {
+	_, pgctl, ok := serverBinaries()
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL's server binaries are missing under CI: %s (.ci/run installs postgresql)", installPostgres)
+		}
+		t.Skipf("PostgreSQL's server binaries are not installed: %s", installPostgres)
+	}
+	// Root runs the server as postgres, which must reach the folder.
+	base, err := os.MkdirTemp("", "demo-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(base, 0o755)
+	dir := filepath.Join(base, "cluster")
+	asUser, _ := clusterUser()
+	t.Cleanup(func() {
+		args := []string{pgctl, "-D", dir, "-m", "immediate", "stop"}
+		if asUser != nil {
+			args = append([]string{"runuser", "-u", asUser.Username, "--"}, args...)
+		}
+		exec.Command(args[0], args[1:]...).Run()
+		os.RemoveAll(base)
+	})
+	port, err := freePort() // free now: nothing listens there
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"demo", "--local-postgres", "127.0.0.1:" + port, "--postgres-dir", dir, "--days", "2"}
+	r := cli(t, nil, args...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "0. no PostgreSQL on 127.0.0.1:"+port+": started a throwaway one in "+dir) ||
+		!strings.Contains(r.stdout, "3. sync: 2 tenants x") || !strings.Contains(r.stdout, "reach it: psql 'postgres://postgres@127.0.0.1:") {
+		t.Fatalf("demo without PostgreSQL: %+v", r)
+	}
+	url := strings.SplitN(strings.SplitN(r.stdout, "reach it: psql '", 2)[1], "'", 2)[0]
+	if n := count(t, url, `SELECT count(*) FROM engage.fact_conversation`); n == 0 {
+		t.Errorf("the throwaway warehouse %s has no conversations", url)
+	}
+	// A second demo finds the running cluster and uses it.
+	r = cli(t, nil, args...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "using the throwaway one in "+dir) || !strings.Contains(r.stdout, url) {
+		t.Errorf("second demo: %+v", r)
+	}
+}
