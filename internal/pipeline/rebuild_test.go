@@ -146,3 +146,31 @@ func TestRebuildAfterLateUpdatesWritesNothingOnAnIntactWarehouse(t *testing.T) {
 		t.Errorf("rebuild changed an intact warehouse:\n%s", diff)
 	}
 }
+
+func TestWebhookDeliveriesKeptOncePerBody(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	at := time.Now()
+	body := func(id string) []byte {
+		return []byte(fmt.Sprintf(`{"id":%q,"conversationId":"c1","customerId":"cu1","fromCustomer":true,"type":"MESSAGE","message":"hi","timestamp":"2026-11-03T09:00:00Z"}`, id))
+	}
+	for i, b := range [][]byte{body("m1"), body("m2"), body("m1")} {
+		n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, b, at) // one instant for all three
+		want := int64(1)
+		if i == 2 {
+			want = 0 // a redelivery is not applied again
+		}
+		if err != nil || n != want {
+			t.Errorf("delivery %d: wrote %d rows, %v; want %d", i, n, err, want)
+		}
+	}
+	var kept int
+	if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM raw.webhook`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 2 {
+		t.Errorf("raw.webhook holds %d deliveries, want 2 (two bodies at one instant, one redelivered)", kept)
+	}
+	if _, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(`{"status":"SLEEPING"}`), at); !pipeline.IsInvalidWebhook(err) {
+		t.Errorf("invalid webhook: %v, want an invalid-webhook error", err)
+	}
+}
