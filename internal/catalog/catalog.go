@@ -96,13 +96,14 @@ func (u Unit) Aggregation() string {
 	return "sum"
 }
 
-// Body templates. A JSON string that is exactly "$from" or "$to" becomes the
-// window's bound in epoch milliseconds, "$metric" and "$groupBy" the stream's
-// metric and groupBy; an object member whose value is "$groupBy" is dropped
-// when the stream has no groupBy.
+// Body templates. A JSON string that is exactly "$dateFilter" becomes the
+// dialect's date filter of the window (see Dialect), "$from" and "$to" the
+// window's bounds as the dialect encodes them, "$metric" and "$groupBy" the
+// stream's metric and groupBy; an object member whose value is "$groupBy" is
+// dropped when the stream has no groupBy.
 const (
-	ReportBody     = `{"metrics":[{"metricName":"$metric","groupBy":"$groupBy"}],"dateFilter":{"grouping":"CUSTOM","from":"$from","to":"$to"}}`
-	DateFilterBody = `{"grouping":"CUSTOM","from":"$from","to":"$to"}`
+	ReportBody     = `{"metrics":[{"metricName":"$metric","groupBy":"$groupBy"}],"dateFilter":"$dateFilter"}`
+	DateFilterBody = `"$dateFilter"`
 )
 
 // Stream is one declared extraction.
@@ -125,7 +126,7 @@ type Stream struct {
 	Log string
 	// Message streams: the conversation list whose ids are fetched.
 	IDsMethod, IDsPath string
-	// Paged lists and logs: elements per page.
+	// Paged lists and logs: elements per page; 0 takes the dialect's.
 	PageSize int
 
 	WindowDays int           // local days per request

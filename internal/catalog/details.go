@@ -40,11 +40,9 @@ func detailStreams() []Stream {
 // listStreams are the lists of CONTRACT.md §5: the dimensions, loaded first.
 func listStreams() []Stream {
 	list := func(name string, kind Kind, path string, phase int) Stream {
-		return Stream{Name: name, Kind: kind, Method: "GET", Path: path, PageSize: 100,
-			WindowDays: 1, Group: "lists", Phase: phase}
+		return Stream{Name: name, Kind: kind, Method: "GET", Path: path, WindowDays: 1, Group: "lists", Phase: phase}
 	}
-	rules := list("rules", KindRules, "/rule", PhaseDimensions)
-	rules.PageSize = 0 // a plain array
+	rules := list("rules", KindRules, "/rule", PhaseDimensions) // a plain array, not paged
 	return []Stream{
 		list("roles", KindRoles, "/role", PhaseRoles),
 		list("teams", KindTeams, "/team?unused=", PhaseTeams),
@@ -60,7 +58,7 @@ func activityStreams() []Stream {
 	for _, log := range []string{"call", "livechat", "status", "liveview"} {
 		out = append(out, Stream{
 			Name: "activity_" + log, Kind: KindActivity, Log: log, Method: "GET", Path: "/activity/" + log,
-			PageSize: 200, WindowDays: 1, Lookback: activityLookback, Group: "activity", Phase: PhaseFacts,
+			WindowDays: 1, Lookback: activityLookback, Group: "activity", Phase: PhaseFacts,
 		})
 	}
 	return out

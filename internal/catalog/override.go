@@ -96,8 +96,8 @@ func (s Stream) Validate() error {
 		return fmt.Errorf("streams.%s.lookback: must not be negative", s.Name)
 	case s.Kind == KindReport && s.Metric == "":
 		return fmt.Errorf("streams.%s.metric: must not be empty", s.Name)
-	case s.Kind.Paged() && (s.PageSize < 1 || s.PageSize > 1000):
-		return fmt.Errorf("streams.%s.page_size: %d must be between 1 and 1000", s.Name, s.PageSize)
+	case s.Kind.Paged() && (s.PageSize < 0 || s.PageSize > 1000):
+		return fmt.Errorf("streams.%s.page_size: %d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.Name, s.PageSize)
 	case s.Kind == KindMessages && !strings.HasPrefix(s.IDsPath, "/"):
 		return fmt.Errorf("streams.%s.ids_path: %q must start with /", s.Name, s.IDsPath)
 	}

@@ -330,7 +330,7 @@ func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
 }
 
 func extractArray[T any](ctx context.Context, t pipeline.Tenant, s catalog.Stream, w extract.Window, fn func(T) error) ([]byte, error) {
-	return extract.Answer(ctx, t.Client, s, w, func(body []byte) error {
+	return extract.Answer(ctx, extract.API{Client: t.Client}, s, w, func(body []byte) error {
 		return engage.DecodeArray(bytes.NewReader(body), fn)
 	})
 }

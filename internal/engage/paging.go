@@ -8,8 +8,9 @@ import (
 	"io"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
-	"time"
+	"strings"
 )
 
 // Object sends req and decodes the JSON object it answers into v (reset to
@@ -27,85 +28,149 @@ func (c *Client) Object(ctx context.Context, req Request, v any) (raw []byte, er
 	return raw, err
 }
 
-// maxPages bounds a paging loop, so an API that never answers a short page
-// fails the window instead of looping forever.
+// maxPages bounds a paging loop, so an API that never proves an end fails
+// the window instead of looping forever.
 const maxPages = 100000
 
-// ListAll reads a paged list (CONTRACT.md §5) from page 0 until a page is
-// shorter than pageSize, calling fn with each element. It returns the raw
-// pages as a JSON array, for the raw payload store.
-func (c *Client) ListAll(ctx context.Context, req Request, pageSize int, fn func(json.RawMessage) error) (raw []byte, err error) {
-	var pages [][]byte
-	for page := 0; page < maxPages; page++ {
-		q := cloneQuery(req.Query)
-		q.Set("pageNumber", strconv.Itoa(page))
-		q.Set("pageSize", strconv.Itoa(pageSize))
-		r := req
-		r.Query = q
-		var lp ListPage
-		body, err := c.Object(ctx, r, &lp)
-		if err != nil {
-			return nil, err
-		}
-		pages = append(pages, body)
-		for _, item := range lp.Results {
-			if err := fn(item); err != nil {
-				return nil, err
-			}
-		}
-		if len(lp.Results) < pageSize {
-			return JoinJSON(pages), nil
-		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", req.Path, maxPages)
+// Paging says how a paged answer is requested and read.
+type Paging struct {
+	PageParam, SizeParam string // query parameters of the page number and size
+	FirstPage, PageSize  int
+	Sort                 string // sent as sort=<Sort> when not empty
+	Items                string // dotted path to a page's elements; "" when a page is a bare array
+	ID                   string // dotted path to an element's id, to recognise a repeated page
+	Config               string // where the user configures this, named in errors (e.g. api.lists)
 }
 
-// ActivitySince reads an activity log newest first (CONTRACT.md §6) until a
-// page reaches an event older than since, or the last page. Events that
-// arrive while it pages push older ones onto later pages, so the same event
-// may come twice: fn sees each id once. It returns the raw pages.
-func (c *Client) ActivitySince(ctx context.Context, req Request, pageSize int, since time.Time, fn func(ActivityEvent) error) (raw []byte, err error) {
-	seen := map[string]bool{}
+// Page is one page's elements.
+type Page struct {
+	Index int // 0 for the first page, whatever the API numbers it
+	Items []json.RawMessage
+}
+
+// Pages reads a paged answer (CONTRACT.md §5 and §6) until it proves its
+// end, calling fn with each page; fn ends the paging early by returning
+// done. An end is proven by an empty page, a page flagged last or the last
+// of totalPages (where the answer has them), or a page shorter than one the
+// server served before: a short first page is not an end, since the server
+// may cap the page size below the one asked. A page repeating the previous
+// one means the server ignores the paging parameters: that fails at once.
+// It returns the raw pages as one JSON array.
+func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page) (done bool, err error)) (raw []byte, err error) {
 	var pages [][]byte
-	for page := 0; page < maxPages; page++ {
+	var prevIDs []string
+	served := 0
+	for i := 0; i < maxPages; i++ {
 		q := cloneQuery(req.Query)
-		q.Set("page", strconv.Itoa(page))
-		q.Set("size", strconv.Itoa(pageSize))
-		q.Set("sort", "timestamp,desc")
+		q.Set(p.PageParam, strconv.Itoa(p.FirstPage+i))
+		q.Set(p.SizeParam, strconv.Itoa(p.PageSize))
+		if p.Sort != "" {
+			q.Set("sort", p.Sort)
+		}
 		r := req
 		r.Query = q
-		var ap ActivityPage
-		body, err := c.Object(ctx, r, &ap)
+		var body []byte
+		var page pageShape
+		err := c.Do(ctx, r, func(rd io.Reader) error {
+			b, err := io.ReadAll(rd)
+			if err != nil {
+				return err
+			}
+			if page, err = readPage(b, p.Items); err != nil {
+				return err
+			}
+			body = b
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("page %d: %w", i, err)
 		}
 		pages = append(pages, body)
-		reachedSince := false
-		for _, item := range ap.Content {
-			var e ActivityEvent
-			if err := json.Unmarshal(item, &e); err != nil {
-				return nil, fmt.Errorf("page %d: %w", page, err)
-			}
-			if e.ID == "" || e.Timestamp.IsZero() {
-				return nil, fmt.Errorf("page %d: event without id or timestamp", page)
-			}
-			if e.Timestamp.Before(since) {
-				reachedSince = true
-				continue
-			}
-			if seen[e.ID] {
-				continue
-			}
-			seen[e.ID] = true
-			if err := fn(e); err != nil {
-				return nil, err
-			}
+		ids := pageIDs(page.items, p.ID)
+		if i > 0 && len(ids) > 0 && slices.Equal(ids, prevIDs) {
+			return nil, fmt.Errorf("page %d repeats page %d: the server ignores the paging parameters %q and %q (config keys %s.page_param, %s.size_param, %s.first_page)",
+				i, i-1, p.PageParam, p.SizeParam, p.Config, p.Config, p.Config)
 		}
-		if reachedSince || ap.Last || len(ap.Content) == 0 {
+		prevIDs = ids
+		done, err := fn(Page{Index: i, Items: page.items})
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", i, err)
+		}
+		n := len(page.items)
+		switch {
+		case done, n == 0, page.last, page.totalPages > 0 && i+1 >= page.totalPages, n < served:
 			return JoinJSON(pages), nil
 		}
+		served = max(served, n)
 	}
-	return nil, fmt.Errorf("%s: more than %d pages", req.Path, maxPages)
+	return nil, fmt.Errorf("%s: more than %d pages without an end (config keys %s.page_param, %s.size_param)", req.Path, maxPages, p.Config, p.Config)
+}
+
+// pageShape is what paging reads of a page.
+type pageShape struct {
+	items      []json.RawMessage
+	last       bool
+	totalPages int
+}
+
+// readPage finds a page's elements at the dotted path items, and the Spring
+// Page flags last and totalPages where the page has them.
+func readPage(body []byte, items string) (pageShape, error) {
+	var out pageShape
+	doc := json.RawMessage(body)
+	if items != "" {
+		var top struct {
+			Last       *bool `json:"last"`
+			TotalPages *int  `json:"totalPages"`
+		}
+		if err := json.Unmarshal(body, &top); err != nil {
+			return out, fmt.Errorf("page is not a JSON object: %w", eofIsUnexpected(err))
+		}
+		out.last = top.Last != nil && *top.Last
+		if top.TotalPages != nil {
+			out.totalPages = *top.TotalPages
+		}
+		var ok bool
+		if doc, ok = Path(doc, items); !ok {
+			return out, fmt.Errorf("page has no %q", items)
+		}
+	}
+	if err := json.Unmarshal(doc, &out.items); err != nil {
+		return out, fmt.Errorf("page's %q is not an array: %w", items, eofIsUnexpected(err))
+	}
+	return out, nil
+}
+
+func pageIDs(items []json.RawMessage, idPath string) []string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		if idPath == "" {
+			ids[i] = string(it)
+			continue
+		}
+		v, _ := Path(it, idPath)
+		ids[i] = string(v)
+	}
+	return ids
+}
+
+// Path finds the value at a dotted path (a.b.c) in a JSON document; ok is
+// false when a step is missing or not an object, or the value is null.
+func Path(doc json.RawMessage, path string) (json.RawMessage, bool) {
+	for _, step := range strings.Split(path, ".") {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &obj); err != nil {
+			return nil, false
+		}
+		var ok bool
+		if doc, ok = obj[step]; !ok {
+			return nil, false
+		}
+	}
+	if string(bytes.TrimSpace(doc)) == "null" {
+		return nil, false
+	}
+	return doc, true
 }
 
 func cloneQuery(q url.Values) url.Values {
@@ -120,4 +185,10 @@ func cloneQuery(q url.Values) url.Values {
 // window that took several requests.
 func JoinJSON(docs [][]byte) []byte {
 	return append(append([]byte("["), bytes.Join(docs, []byte(","))...), ']')
+}
+
+// PageItems returns the elements of one page kept by Pages.
+func PageItems(body []byte, items string) ([]json.RawMessage, error) {
+	p, err := readPage(body, items)
+	return p.items, err
 }

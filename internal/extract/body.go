@@ -3,19 +3,23 @@ package extract
 import (
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
 )
 
 // Vars fill a catalog body template.
 type Vars struct {
-	From, To int64 // epoch milliseconds
-	Metric   string
-	GroupBy  string
+	From, To   any // the window's bounds, encoded as the dialect says
+	Metric     string
+	GroupBy    string
+	DateFilter any // the dialect's date filter, filled with From and To
 }
 
 // RenderBody fills a catalog body template (see catalog.ReportBody): a string
-// value "$from"/"$to" becomes a number, "$metric"/"$groupBy" a string, and a
-// member whose value is "$groupBy" is removed when GroupBy is empty. An empty
-// template renders no body.
+// value "$dateFilter" becomes the date filter, "$from"/"$to" the bounds,
+// "$metric"/"$groupBy" strings, and a member whose value is "$groupBy" is
+// removed when GroupBy is empty. An empty template renders no body.
 func RenderBody(template string, v Vars) ([]byte, error) {
 	if template == "" {
 		return nil, nil
@@ -51,7 +55,30 @@ func fill(node any, v Vars) any {
 			return v.Metric
 		case "$groupBy":
 			return v.GroupBy
+		case "$dateFilter":
+			return v.DateFilter
 		}
 	}
 	return node
+}
+
+// vars are a window's template values in a dialect.
+func vars(api API, s catalog.Stream, w Window) (Vars, error) {
+	v := Vars{Metric: s.Metric, GroupBy: s.GroupBy}
+	switch api.dialect().DateFilter.Encoding {
+	case "epoch_s":
+		v.From, v.To = w.Start.Unix(), w.End.Unix()
+	case "date":
+		v.From, v.To = w.From.String(), w.To.String()
+	case "datetime":
+		v.From, v.To = w.Start.In(api.location()).Format(time.RFC3339), w.End.In(api.location()).Format(time.RFC3339)
+	default: // epoch_ms
+		v.From, v.To = w.Start.UnixMilli(), w.End.UnixMilli()
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(api.dialect().DateFilter.Body), &doc); err != nil {
+		return v, fmt.Errorf("date filter template: %w", err)
+	}
+	v.DateFilter = fill(doc, Vars{From: v.From, To: v.To})
+	return v, nil
 }

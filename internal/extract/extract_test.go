@@ -67,32 +67,52 @@ func TestSyncRange(t *testing.T) {
 }
 
 func TestRenderBody(t *testing.T) {
-	vars := Vars{From: 1700000000000, To: 1700086400000, Metric: "ONLINE_TIME", GroupBy: "AGENT"}
+	ms := func(from, to int64) Window { return Window{Start: time.UnixMilli(from), End: time.UnixMilli(to)} }
+	report := catalog.Stream{Metric: "ONLINE_TIME", GroupBy: "AGENT", Body: catalog.ReportBody}
+	ungrouped := catalog.Stream{Metric: "CONVERSATIONS", Body: catalog.ReportBody}
+	bare := catalog.Stream{Body: catalog.DateFilterBody}
+	vienna, _ := time.LoadLocation("Europe/Vienna")
+	days := Plan(civil.Date{Year: 2026, Month: 10, Day: 25}, civil.Date{Year: 2026, Month: 10, Day: 26}, 1, vienna)[0]
+	dialect := func(body, encoding string) *catalog.Dialect {
+		d := catalog.Contract()
+		d.DateFilter = catalog.DateFilter{Body: body, Encoding: encoding}
+		return &d
+	}
+	v2 := `{"period":"CUSTOM","fromDate":"$from","toDate":"$to"}`
 	tests := []struct {
-		name, tmpl string
-		vars       Vars
-		want       string
+		name    string
+		stream  catalog.Stream
+		dialect *catalog.Dialect
+		window  Window
+		want    string
 	}{
-		{"grouped report", catalog.ReportBody, vars,
+		{"grouped report", report, nil, ms(1700000000000, 1700086400000),
 			`{"dateFilter":{"from":1700000000000,"grouping":"CUSTOM","to":1700086400000},"metrics":[{"groupBy":"AGENT","metricName":"ONLINE_TIME"}]}`},
-		{"ungrouped report drops groupBy", catalog.ReportBody, Vars{From: 1, To: 2, Metric: "CONVERSATIONS"},
+		{"ungrouped report drops groupBy", ungrouped, nil, ms(1, 2),
 			`{"dateFilter":{"from":1,"grouping":"CUSTOM","to":2},"metrics":[{"metricName":"CONVERSATIONS"}]}`},
-		{"bare date filter", catalog.DateFilterBody, vars,
+		{"bare date filter", bare, nil, ms(1700000000000, 1700086400000),
 			`{"from":1700000000000,"grouping":"CUSTOM","to":1700086400000}`},
+		{"local dates, to exclusive", report, dialect(v2, "date"), days,
+			`{"dateFilter":{"period":"CUSTOM","fromDate":"2026-10-25","toDate":"2026-10-26"},"metrics":[{"groupBy":"AGENT","metricName":"ONLINE_TIME"}]}`},
+		{"epoch seconds", bare, dialect(v2, "epoch_s"), ms(1700000000000, 1700086400000),
+			`{"period":"CUSTOM","fromDate":1700000000,"toDate":1700086400}`},
+		{"date-times with the tenant's offset across DST", bare, dialect(v2, "datetime"), days,
+			`{"period":"CUSTOM","fromDate":"2026-10-25T00:00:00+02:00","toDate":"2026-10-26T00:00:00+01:00"}`},
 	}
 	for _, tt := range tests {
-		got, err := RenderBody(tt.tmpl, tt.vars)
+		req, err := Request(API{Dialect: tt.dialect, Location: vienna}, catalog.Stream{Method: "POST", Path: "/x", Body: tt.stream.Body,
+			Metric: tt.stream.Metric, GroupBy: tt.stream.GroupBy}, tt.window)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		var g, w any
-		json.Unmarshal(got, &g)
+		json.Unmarshal(req.Body, &g)
 		json.Unmarshal([]byte(tt.want), &w)
 		if diff := cmp.Diff(w, g); diff != "" {
 			t.Errorf("%s: body mismatch (-want +got):\n%s", tt.name, diff)
 		}
 	}
-	if _, err := RenderBody("{not json", vars); err == nil {
+	if _, err := RenderBody("{not json", Vars{}); err == nil {
 		t.Error("a broken template was accepted")
 	}
 }

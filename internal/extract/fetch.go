@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -14,16 +15,52 @@ import (
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
+// API is one tenant's API: its client, the dialect it speaks and its zone.
+type API struct {
+	Client   *engage.Client
+	Dialect  *catalog.Dialect // nil: CONTRACT.md's
+	Location *time.Location   // nil: UTC
+}
+
+func (a API) dialect() catalog.Dialect {
+	if a.Dialect == nil {
+		return catalog.Contract()
+	}
+	return *a.Dialect
+}
+
+func (a API) location() *time.Location {
+	if a.Location == nil {
+		return time.UTC
+	}
+	return a.Location
+}
+
+// paging is how a paged stream's answer is read in the API's dialect.
+func (a API) paging(s catalog.Stream) engage.Paging {
+	d := a.dialect()
+	p, config := d.Lists, "api.lists"
+	if s.Kind == catalog.KindActivity {
+		p, config = d.Activity, "api.activity"
+	}
+	out := engage.Paging{PageParam: p.PageParam, SizeParam: p.SizeParam, FirstPage: p.FirstPage, PageSize: p.PageSize,
+		Sort: p.Sort, Items: p.Items, ID: d.Fields[s.Kind.ElementKind()]["id"], Config: config}
+	if s.PageSize > 0 {
+		out.PageSize = s.PageSize
+	}
+	return out
+}
+
 // Request builds the API request of a stream for a window. A catalog path may
 // carry a query (GET /team?unused=).
-func Request(s catalog.Stream, w Window) (engage.Request, error) {
+func Request(api API, s catalog.Stream, w Window) (engage.Request, error) {
 	var body []byte
 	if s.Method != "GET" {
-		var err error
-		body, err = RenderBody(s.Body, Vars{
-			From: w.Start.UnixMilli(), To: w.End.UnixMilli(), Metric: s.Metric, GroupBy: s.GroupBy,
-		})
+		v, err := vars(api, s, w)
 		if err != nil {
+			return engage.Request{}, err
+		}
+		if body, err = RenderBody(s.Body, v); err != nil {
 			return engage.Request{}, err
 		}
 	}
@@ -40,8 +77,9 @@ func Request(s catalog.Stream, w Window) (engage.Request, error) {
 // kept as one JSON array. decode reads the body: for a single request it runs
 // inside the request's retries, so a body cut short is fetched again, and it
 // must start over each time it is called.
-func Answer(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
-	req, err := Request(s, w)
+func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
+	c := api.Client
+	req, err := Request(api, s, w)
 	if err != nil {
 		return nil, err
 	}
@@ -60,39 +98,65 @@ func Answer(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, d
 		})
 		return raw, err
 	}
-	var raw []byte
+	p := api.paging(s)
+	done := func(engage.Page) (bool, error) { return false, nil }
 	if s.Kind == catalog.KindActivity {
-		raw, err = c.ActivitySince(ctx, req, s.PageSize, w.Start, func(engage.ActivityEvent) error { return nil })
-	} else {
-		raw, err = c.ListAll(ctx, req, s.PageSize, func(json.RawMessage) error { return nil })
+		// Newest first: the log is read back to the window's start.
+		at := api.dialect().Fields["activity"]["timestamp"]
+		done = func(pg engage.Page) (bool, error) { return reachedSince(pg, at, w.Start) }
 	}
+	raw, err := c.Pages(ctx, req, p, done)
 	if err != nil {
 		return nil, err
 	}
 	return raw, decode(raw)
 }
 
+// reachedSince reports whether a page of an activity log holds an event
+// older than since. An event whose time cannot be read is left for the
+// decoder to report.
+func reachedSince(pg engage.Page, timestampPath string, since time.Time) (bool, error) {
+	for _, it := range pg.Items {
+		v, ok := engage.Path(it, timestampPath)
+		if !ok {
+			continue
+		}
+		var t time.Time
+		if err := json.Unmarshal(v, &t); err != nil {
+			var ms int64
+			if json.Unmarshal(v, &ms) != nil {
+				continue
+			}
+			t = time.UnixMilli(ms)
+		}
+		if t.Before(since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // ConversationList fetches the list of a messages stream's window: the
 // conversations whose messages it loads (IDsMethod, IDsPath).
-func ConversationList(ctx context.Context, c *engage.Client, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
+func ConversationList(ctx context.Context, api API, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
 	list := s
 	list.Kind, list.Method, list.Path = catalog.KindConversations, s.IDsMethod, s.IDsPath
-	return Answer(ctx, c, list, w, decode)
+	return Answer(ctx, api, list, w, decode)
 }
 
 // Conversations fetches the messages of each conversation of ids, at most
 // parallel at a time, handing each answer to decode as it arrives: decode
 // runs inside the request's retries and may be called from several
 // goroutines at once.
-func Conversations(ctx context.Context, c *engage.Client, s catalog.Stream, ids []string, parallel int,
+func Conversations(ctx context.Context, api API, s catalog.Stream, ids []string, parallel int,
 	decode func(id string, body []byte) error) error {
 	path, _, _ := strings.Cut(s.Path, "?")
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(parallel, 1))
 	for _, id := range ids {
 		g.Go(func() error {
-			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{"conversationId": {id}}}
-			err := c.Do(ctx, req, func(r io.Reader) error {
+			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{api.dialect().ConversationParam: {id}}}
+			err := api.Client.Do(ctx, req, func(r io.Reader) error {
 				body, err := io.ReadAll(r)
 				if err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
@@ -28,16 +29,24 @@ type source struct {
 	storeText bool // keep message text
 }
 
-// decoder turns the body of one window's answer into a batch and the number
-// of rows it holds.
-type decoder func(src source, body []byte) (load.Batch, int, error)
+func (src source) dialect() catalog.Dialect { return src.tenant.dialect() }
+
+// decoded is an answer turned into rows.
+type decoded struct {
+	batch    load.Batch
+	rows     int
+	warnings []string // optional fields no element had (see remapper.missing)
+}
+
+// decoder turns the body of one window's answer into rows.
+type decoder func(src source, body []byte) (decoded, error)
 
 // decoders has one entry per catalog.Kind but messages, whose window is many
 // answers (see decodeMessages).
 var decoders = map[catalog.Kind]decoder{
-	catalog.KindReport: func(src source, body []byte) (load.Batch, int, error) {
-		b, err := decodeReport(src, body)
-		return b, len(b.Rows), err
+	catalog.KindReport: func(src source, body []byte) (decoded, error) {
+		b, warnings, err := decodeReport(src, body)
+		return decoded{b, len(b.Rows), warnings}, err
 	},
 	catalog.KindRealtime: decodeRealtime,
 	catalog.KindActivity: decodeActivity,
@@ -74,10 +83,10 @@ var decoders = map[catalog.Kind]decoder{
 }
 
 // decode turns one window's answer into rows.
-func decode(src source, body []byte) (load.Batch, int, error) {
+func decode(src source, body []byte) (decoded, error) {
 	d := decoders[src.stream.Kind]
 	if d == nil {
-		return nil, 0, fmt.Errorf("stream kind %q has no decoder", src.stream.Kind)
+		return decoded{}, fmt.Errorf("stream kind %q has no decoder", src.stream.Kind)
 	}
 	return d(src, body)
 }
@@ -94,120 +103,146 @@ func dayBatch[R any](batch func(from, to civil.Date, rows []R) load.Batch) func(
 	return func(src source, rows []R) load.Batch { return batch(src.window.From, src.window.To, rows) }
 }
 
+// each calls fn with each element of a JSON array, in the contract's keys.
+func each[E any](m *remapper, body []byte, fn func(E) error) error {
+	return engage.DecodeArray(bytes.NewReader(body), func(raw json.RawMessage) error {
+		return decodeElement(m, raw, fn)
+	})
+}
+
+func decodeElement[E any](m *remapper, raw []byte, fn func(E) error) error {
+	canon, err := m.element(raw)
+	if err != nil {
+		return err
+	}
+	var e E
+	if err := json.Unmarshal(canon, &e); err != nil {
+		return fmt.Errorf("%s element: %w", m.kind, err)
+	}
+	return fn(e)
+}
+
 // elements decodes an answer that is a JSON array, element by element.
 func elements[E, R any](rows func(source, E) ([]R, error), batch func(source, []R) load.Batch) decoder {
-	return func(src source, body []byte) (load.Batch, int, error) {
+	return func(src source, body []byte) (decoded, error) {
+		m := newRemapper(src.dialect(), src.stream.Kind.ElementKind())
 		var out []R
-		err := engage.DecodeArray(bytes.NewReader(body), func(e E) error {
+		err := each(m, body, func(e E) error {
 			rs, err := rows(src, e)
 			out = append(out, rs...)
 			return err
 		})
 		if err != nil {
-			return nil, 0, err
+			return decoded{}, err
 		}
-		return batch(src, out), len(out), nil
+		return decoded{batch(src, out), len(out), m.missing()}, nil
 	}
 }
 
-// pages decodes the pages of a list (CONTRACT.md §5), kept as one JSON
-// array of page bodies.
-func pages[E, R any](row func(E) (R, error), batch func(source, []R) load.Batch) decoder {
-	return func(src source, body []byte) (load.Batch, int, error) {
-		var out []R
-		err := engage.DecodeArray(bytes.NewReader(body), func(p engage.ListPage) error {
-			for i, item := range p.Results {
-				var e E
-				if err := json.Unmarshal(item, &e); err != nil {
-					return fmt.Errorf("page %d element %d: %w", p.Page, i, err)
-				}
-				r, err := row(e)
-				if err != nil {
-					return fmt.Errorf("page %d element %d: %w", p.Page, i, err)
-				}
-				out = append(out, r)
+// eachPage calls fn with each element of the pages of a paged answer, kept
+// as one JSON array of page bodies (see engage.Pages).
+func eachPage[E any](m *remapper, body []byte, items string, fn func(page int, e E) error) error {
+	page := 0
+	return engage.DecodeArray(bytes.NewReader(body), func(p json.RawMessage) error {
+		defer func() { page++ }()
+		elems, err := engage.PageItems(p, items)
+		if err != nil {
+			return fmt.Errorf("page %d: %w", page, err)
+		}
+		for i, raw := range elems {
+			if err := decodeElement(m, raw, func(e E) error { return fn(page, e) }); err != nil {
+				return fmt.Errorf("page %d element %d: %w", page, i, err)
 			}
-			return nil
+		}
+		return nil
+	})
+}
+
+// pages decodes the pages of a list (CONTRACT.md §5).
+func pages[E, R any](row func(E) (R, error), batch func(source, []R) load.Batch) decoder {
+	return func(src source, body []byte) (decoded, error) {
+		m := newRemapper(src.dialect(), src.stream.Kind.ElementKind())
+		var out []R
+		err := eachPage(m, body, src.dialect().Lists.Items, func(_ int, e E) error {
+			r, err := row(e)
+			out = append(out, r)
+			return err
 		})
 		if err != nil {
-			return nil, 0, err
+			return decoded{}, err
 		}
-		return batch(src, out), len(out), nil
+		return decoded{batch(src, out), len(out), m.missing()}, nil
 	}
+}
+
+// object decodes an answer that is one JSON object.
+func object[E any](src source, kind string, body []byte) (E, []string, error) {
+	var e E
+	m := newRemapper(src.dialect(), kind)
+	err := decodeElement(m, body, func(v E) error { e = v; return nil })
+	return e, m.missing(), err
 }
 
 // decodeReport reads a bucketed report answer (CONTRACT.md §3).
-func decodeReport(src source, body []byte) (load.ReportBatch, error) {
+func decodeReport(src source, body []byte) (load.ReportBatch, []string, error) {
 	s, w := src.stream, src.window
-	var resp engage.ReportResponse
-	if err := engage.DecodeObject(bytes.NewReader(body), &resp); err != nil {
-		return load.ReportBatch{}, err
+	resp, warnings, err := object[engage.ReportResponse](src, "reports", body)
+	if err != nil {
+		return load.ReportBatch{}, nil, err
 	}
 	rows, err := transform.ReportRows(s.Metric, s.GroupBy, w.From, w.To, resp)
 	if err != nil {
-		return load.ReportBatch{}, err
+		return load.ReportBatch{}, nil, err
 	}
 	return load.ReportBatch{
 		Report: s.Report, Metric: s.Metric, GroupBy: s.GroupBy, Unit: string(s.Unit), Aggregation: s.Unit.Aggregation(),
 		From: w.From, To: w.To, Rows: rows,
-	}, nil
+	}, warnings, nil
 }
 
 // decodeRealtime reads a realtime snapshot, taken at the window's end.
-func decodeRealtime(src source, body []byte) (load.Batch, int, error) {
-	var resp engage.RealtimeResponse
-	if err := engage.DecodeObject(bytes.NewReader(body), &resp); err != nil {
-		return nil, 0, err
+func decodeRealtime(src source, body []byte) (decoded, error) {
+	resp, warnings, err := object[engage.RealtimeResponse](src, "realtime", body)
+	if err != nil {
+		return decoded{}, err
 	}
 	rows := transform.Realtime(resp)
-	return load.RealtimeBatch(src.window.End, src.tenant.Location, rows), len(rows), nil
+	return decoded{load.RealtimeBatch(src.window.End, src.tenant.Location, rows), len(rows), warnings}, nil
 }
 
-// decodeActivity reads the pages of an activity log (CONTRACT.md §6), kept
-// as one JSON array of page bodies: the events since the window's start,
-// each once although paging may have served it twice.
-func decodeActivity(src source, body []byte) (load.Batch, int, error) {
+// decodeActivity reads the pages of an activity log (CONTRACT.md §6): the
+// events since the window's start, each once although paging may have
+// served it twice.
+func decodeActivity(src source, body []byte) (decoded, error) {
+	m := newRemapper(src.dialect(), "activity")
 	seen := map[string]bool{}
 	var rows []transform.ActivityRow
-	page := 0
-	err := engage.DecodeArray(bytes.NewReader(body), func(p engage.ActivityPage) error {
-		defer func() { page++ }()
-		for _, item := range p.Content {
-			var e engage.ActivityEvent
-			if err := json.Unmarshal(item, &e); err != nil {
-				return fmt.Errorf("page %d: %w", page, err)
-			}
-			if e.ID == "" || e.Timestamp.IsZero() {
-				return fmt.Errorf("page %d: event without id or timestamp", page)
-			}
-			if e.Timestamp.Before(src.window.Start) || seen[e.ID] {
-				continue
-			}
-			seen[e.ID] = true
-			row, err := transform.Activity(src.stream.Log, src.tenant.Location, e)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, row)
+	err := eachPage(m, body, src.dialect().Activity.Items, func(_ int, e engage.ActivityEvent) error {
+		if e.Timestamp.Before(src.window.Start) || seen[e.ID] {
+			return nil
 		}
-		return nil
+		seen[e.ID] = true
+		row, err := transform.Activity(src.stream.Log, src.tenant.Location, e)
+		rows = append(rows, row)
+		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return decoded{}, err
 	}
-	return load.ActivityBatch(src.window.From, src.window.To, rows), len(rows), nil
+	return decoded{load.ActivityBatch(src.window.From, src.window.To, rows), len(rows), m.missing()}, nil
 }
 
 // decodeMessages reads one conversation's messages answer (CONTRACT.md §4).
 // A window of the messages stream is many such answers.
-func decodeMessages(src source, body []byte) ([]transform.MessageRow, error) {
+func decodeMessages(src source, body []byte) ([]transform.MessageRow, []string, error) {
+	m := newRemapper(src.dialect(), "messages")
 	var rows []transform.MessageRow
-	err := engage.DecodeArray(bytes.NewReader(body), func(m engage.Message) error {
-		row, err := transform.Message(src.tenant.Location, src.storeText, m)
+	err := each(m, body, func(e engage.Message) error {
+		row, err := transform.Message(src.tenant.Location, src.storeText, e)
 		rows = append(rows, row)
 		return err
 	})
-	return rows, err
+	return rows, m.missing(), err
 }
 
 // errInvalidWebhook marks a webhook body that is not one Engage sends.
@@ -221,9 +256,10 @@ func decodeWebhook(src source, received time.Time, body []byte) (load.Batch, err
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, fmt.Errorf("%w: %w", errInvalidWebhook, err)
 	}
-	if _, isMessage := probe["fromCustomer"]; isMessage {
-		var m engage.Message
-		if err := json.Unmarshal(body, &m); err != nil {
+	fromCustomer := strings.Split(src.dialect().Fields["messages"]["from_customer"], ".")
+	if v, _ := lookup(probe, fromCustomer); !isNull(v) {
+		m, _, err := object[engage.Message](src, "messages", body)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errInvalidWebhook, err)
 		}
 		row, err := transform.Message(src.tenant.Location, src.storeText, m)
@@ -232,8 +268,8 @@ func decodeWebhook(src source, received time.Time, body []byte) (load.Batch, err
 		}
 		return load.MessageBatch(row.Date, row.Date.AddDays(1), []transform.MessageRow{row}), nil
 	}
-	var e engage.ConversationEvent
-	if err := json.Unmarshal(body, &e); err != nil {
+	e, _, err := object[engage.ConversationEvent](src, "status_webhooks", body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errInvalidWebhook, err)
 	}
 	row, err := transform.ConversationEvent(src.tenant.Location, received, e)

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -17,15 +16,16 @@ import (
 
 // window fetches one window from the API, turns its answer into rows and
 // commits them with the answer and the cursor advance.
-func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, err error) {
+func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, warnings []string, err error) {
 	fetch := r.fetchAnswer
 	if j.stream.Kind == catalog.KindMessages {
 		fetch = r.fetchMessages
 	}
-	batch, received, raws, err := fetch(ctx, j, w)
+	d, raws, err := fetch(ctx, j, w)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
+	batch, received := d.batch, d.rows
 	err = cp.commit(i, func(advanceTo time.Time) error {
 		c := load.WindowCommit{
 			TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
@@ -41,9 +41,9 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		return err
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("load: %w", err)
+		return 0, 0, nil, fmt.Errorf("load: %w", err)
 	}
-	return received, written, nil
+	return received, written, d.warnings, nil
 }
 
 func (r *Runner) source(j *job, w extract.Window) source {
@@ -51,25 +51,24 @@ func (r *Runner) source(j *job, w extract.Window) source {
 }
 
 // fetchAnswer fetches a window answered by one body (or one list of pages).
-func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (load.Batch, int, []load.Raw, error) {
+func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (decoded, []load.Raw, error) {
 	fetchedAt := time.Now()
-	var batch load.Batch
-	var n int
-	body, err := extract.Answer(ctx, j.tenant.Client, j.stream, w, func(body []byte) (err error) {
-		batch, n, err = decode(r.source(j, w), body)
+	var d decoded
+	body, err := extract.Answer(ctx, j.tenant.api(), j.stream, w, func(body []byte) (err error) {
+		d, err = decode(r.source(j, w), body)
 		return err
 	})
 	if err != nil {
-		return nil, 0, nil, err
+		return decoded{}, nil, err
 	}
 	raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
-	return batch, n, []load.Raw{raw}, nil
+	return d, []load.Raw{raw}, nil
 }
 
 // conversationRef is a conversation of the list a messages window reads.
 type conversationRef struct {
-	ID           string `json:"conversationId"`
-	MessageCount int    `json:"messageCount"`
+	ID           string
+	MessageCount int
 }
 
 // fetchMessages lists the window's conversations, chooses those whose
@@ -77,42 +76,59 @@ type conversationRef struct {
 // whose message count differs from the warehouse's (messages do not change
 // once sent), so re-reading the lookback costs one list request per day; a
 // backfill fetches them all. Each conversation's answer is kept on its own.
-func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (load.Batch, int, []load.Raw, error) {
+func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (decoded, []load.Raw, error) {
 	src := r.source(j, w)
 	fetchedAt := time.Now()
 	var refs []conversationRef
-	list, err := extract.ConversationList(ctx, j.tenant.Client, j.stream, w, func(body []byte) error {
+	list, err := extract.ConversationList(ctx, j.tenant.api(), j.stream, w, func(body []byte) error {
 		refs = refs[:0]
-		return engage.DecodeArray(bytes.NewReader(body), func(c conversationRef) error {
-			refs = append(refs, c)
+		return each(newRemapper(src.dialect(), "conversations"), body, func(c engage.Conversation) error {
+			refs = append(refs, conversationRef{c.ConversationID, c.MessageCount})
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("list conversations: %w", err)
+		return decoded{}, nil, fmt.Errorf("list conversations: %w", err)
 	}
 	ids, err := r.conversationsToFetch(ctx, j, refs)
 	if err != nil {
-		return nil, 0, nil, err
+		return decoded{}, nil, err
 	}
 	raws := []load.Raw{load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list}}
 	var rows []transform.MessageRow
+	missing := map[string]int{} // warning -> conversations whose answer had it
+	answered := 0               // conversations with messages
 	var mu sync.Mutex
-	err = extract.Conversations(ctx, j.tenant.Client, j.stream, ids, r.MessageParallel, func(id string, body []byte) error {
-		msgs, err := decodeMessages(src, body)
+	err = extract.Conversations(ctx, j.tenant.api(), j.stream, ids, r.MessageParallel, func(id string, body []byte) error {
+		msgs, warnings, err := decodeMessages(src, body)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		rows = append(rows, msgs...)
+		if len(msgs) > 0 {
+			answered++
+		}
+		for _, w := range warnings {
+			missing[w]++
+		}
 		raws = append(raws, load.ConversationMessages{ConversationID: id, Messages: len(msgs), FetchedAt: time.Now(), Body: body})
 		return nil
 	})
 	if err != nil {
-		return nil, 0, nil, err
+		return decoded{}, nil, err
 	}
-	return load.MessageBatch(w.From, w.To, rows), len(rows), raws, nil
+	// A field absent from one conversation's messages may be there in
+	// another's: report only what no answer of the window had.
+	var warnings []string
+	for w, n := range missing {
+		if n == answered {
+			warnings = append(warnings, w)
+		}
+	}
+	sort.Strings(warnings)
+	return decoded{load.MessageBatch(w.From, w.To, rows), len(rows), warnings}, raws, nil
 }
 
 // conversationsToFetch chooses, before any message is fetched, the

@@ -32,7 +32,7 @@ func apiConversations(t *testing.T, f *fixture, from, to civil.Date) map[string]
 	t.Helper()
 	w := extract.Plan(from, to, 30, f.tenant.Location)[0]
 	out := map[string]engage.Conversation{}
-	_, err := extract.Answer(context.Background(), f.tenant.Client, stream(t, "conversations"), w, func(body []byte) error {
+	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, stream(t, "conversations"), w, func(body []byte) error {
 		return engage.DecodeArray(bytes.NewReader(body), func(c engage.Conversation) error {
 			out[c.ConversationID] = c
 			return nil

@@ -100,18 +100,28 @@ func (f *fixture) retarget(t *testing.T, h http.Handler) { f.handler.Store(&h) }
 // before, through the API.
 func (f *fixture) countEventsBefore(t *testing.T, log string, before time.Time) int {
 	t.Helper()
-	n := 0
+	since := f.tenant.Start.Start(f.tenant.Location)
+	seen := map[string]bool{}
 	req := engage.Request{Method: "GET", Path: "/activity/" + log}
-	_, err := f.tenant.Client.ActivitySince(context.Background(), req, 1000, f.tenant.Start.Start(f.tenant.Location), func(e engage.ActivityEvent) error {
-		if e.Timestamp.Before(before) {
-			n++
+	paging := engage.Paging{PageParam: "page", SizeParam: "size", PageSize: 1000, Sort: "timestamp,desc", Items: "content", ID: "id"}
+	_, err := f.tenant.Client.Pages(context.Background(), req, paging, func(p engage.Page) (bool, error) {
+		older := false
+		for _, raw := range p.Items {
+			var e engage.ActivityEvent
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return false, err
+			}
+			older = older || e.Timestamp.Before(since)
+			if !e.Timestamp.Before(since) && e.Timestamp.Before(before) {
+				seen[e.ID] = true
+			}
 		}
-		return nil
+		return older, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return len(seen)
 }
 
 func (f *fixture) sync(t *testing.T, streams []catalog.Stream) pipeline.Result {
@@ -182,7 +192,7 @@ func TestSyncMatchesTheAPIAcrossDST(t *testing.T) {
 	loc := f.tenant.Location
 	whole := extract.Plan(f.tenant.Start, civil.Of(simNow, loc).AddDays(1), 30, loc)[0]
 	var resp engage.ReportResponse
-	_, err := extract.Answer(context.Background(), f.tenant.Client, online, whole, func(body []byte) error {
+	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, online, whole, func(body []byte) error {
 		return json.Unmarshal(body, &resp)
 	})
 	if err != nil {

@@ -154,7 +154,7 @@ func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catal
 	case load.RawConversation:
 		c.Stream = messagesStream(streams)
 		var rows []transform.MessageRow
-		if rows, err = decodeMessages(src, a.Body); err == nil {
+		if rows, _, err = decodeMessages(src, a.Body); err == nil {
 			rows = inDays(rows, from, to)
 			c.Batch, c.Rows = load.MessageBatch(from, from.AddDays(1), rows), len(rows)
 		}
@@ -162,7 +162,9 @@ func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catal
 		s := streams[a.Stream]
 		c.Stream = s.Name
 		src.stream, src.window = s, rawWindow(s, a, t.Location)
-		c.Batch, c.Rows, err = decode(src, a.Body)
+		var d decoded
+		d, err = decode(src, a.Body)
+		c.Batch, c.Rows = d.batch, d.rows
 		if err == nil && a.Owned != nil && !owns(a.Owned, a.Start, a.End) {
 			c.Batch = load.OnlyDays(c.Batch, func(d civil.Date) bool { return owns(a.Owned, d.Start(t.Location), d.AddDays(1).Start(t.Location)) })
 		}

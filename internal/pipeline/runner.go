@@ -22,6 +22,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
@@ -32,6 +33,18 @@ type Tenant struct {
 	Location *time.Location
 	Start    civil.Date // first day when a stream has no cursor
 	Client   *engage.Client
+	Dialect  *catalog.Dialect // how its API spells the contract; nil: CONTRACT.md's
+}
+
+func (t Tenant) dialect() catalog.Dialect {
+	if t.Dialect == nil {
+		return catalog.Contract()
+	}
+	return *t.Dialect
+}
+
+func (t Tenant) api() extract.API {
+	return extract.API{Client: t.Client, Dialect: t.Dialect, Location: t.Location}
 }
 
 // Config is what a runner is built with.
@@ -70,6 +83,9 @@ type StreamResult struct {
 	// Locked means another process was loading this tenant's stream, so this
 	// run left it alone. It is not a failure.
 	Locked bool
+	// Warnings are mapped fields that no element of a non-empty answer had,
+	// each once: the config probably names a key the API does not send.
+	Warnings []string
 }
 
 // Result is the outcome of a run.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,6 +109,10 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.WindowsOK++
 		res.RowsReceived += int64(o.received)
 		res.RowsWritten += o.written
+		res.Warnings = addWarnings(res.Warnings, o.warnings)
+	}
+	for _, w := range res.Warnings {
+		log.Warn("mapped field never seen", "warning", w)
 	}
 	if n := len(todo) - len(outcomes); n > 0 {
 		errs = append(errs, fmt.Errorf("stopped with %d of %d windows not started: %w", n, len(todo), r.stopCause(ctx)))
@@ -132,6 +137,7 @@ type outcome struct {
 	window   extract.Window
 	received int
 	written  int64
+	warnings []string
 	err      error
 }
 
@@ -157,7 +163,7 @@ func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *jo
 		i := todo[k]
 		w := j.plan.windows[i]
 		start := time.Now()
-		received, written, err := r.window(ctx, cp, i, j, w)
+		received, written, warnings, err := r.window(ctx, cp, i, j, w)
 		if err != nil && ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
 		}
@@ -173,7 +179,7 @@ func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *jo
 			wlog.Warn("window failed", "error", err)
 		}
 		mu.Lock()
-		out = append(out, outcome{window: w, received: received, written: written, err: err})
+		out = append(out, outcome{window: w, received: received, written: written, warnings: warnings, err: err})
 		mu.Unlock()
 	})
 	return out
@@ -225,4 +231,15 @@ func laterOf(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// addWarnings adds the warnings not yet in have, keeping them sorted.
+func addWarnings(have, more []string) []string {
+	for _, w := range more {
+		if !slices.Contains(have, w) {
+			have = append(have, w)
+		}
+	}
+	slices.Sort(have)
+	return have
 }

@@ -46,8 +46,8 @@ func (r *Runner) Verify(ctx context.Context, tenants []Tenant, streams []catalog
 			api := map[string]string{}
 			for _, w := range extract.Plan(from, to, s.WindowDays, t.Location) {
 				var b load.ReportBatch
-				_, err := extract.Answer(ctx, t.Client, s, w, func(body []byte) (err error) {
-					b, err = decodeReport(source{tenant: t, stream: s, window: w}, body)
+				_, err := extract.Answer(ctx, t.api(), s, w, func(body []byte) (err error) {
+					b, _, err = decodeReport(source{tenant: t, stream: s, window: w}, body)
 					return err
 				})
 				if err != nil {

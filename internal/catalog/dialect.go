@@ -1,0 +1,271 @@
+package catalog
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Dialect is how one tenant's API spells what CONTRACT.md only assumes: the
+// date filter every body carries, how lists and activity logs page, and the
+// key of every field of every answer. Contract is the default; the config
+// file overrides it under `api:`, globally and per tenant, so a tenant whose
+// API differs is loaded by editing the config, not the code.
+type Dialect struct {
+	DateFilter DateFilter
+	Lists      Paging // GET /user, /team, /customer, /role (CONTRACT.md §5)
+	Activity   Paging // GET /activity/{log} (CONTRACT.md §6)
+	// ConversationParam is the query parameter naming the conversation of
+	// a messages request (CONTRACT.md §4).
+	ConversationParam string
+	// Fields maps, per element kind (see Elements), our field name to the
+	// answer's key: a dotted path into the element.
+	Fields map[string]map[string]string
+}
+
+// DateFilter is the date filter every request body refers to as "$dateFilter".
+type DateFilter struct {
+	// Body is a JSON template; "$from" and "$to" become the window's bounds.
+	Body string
+	// Encoding of the bounds: one of Encodings.
+	Encoding string
+}
+
+// Encodings of a date filter's bounds.
+var Encodings = map[string]string{
+	"epoch_ms": "Unix epoch milliseconds (a number)",
+	"epoch_s":  "Unix epoch seconds (a number)",
+	"date":     "the tenant's local day, YYYY-MM-DD (to is the day after the last)",
+	"datetime": "RFC 3339 with the tenant's UTC offset",
+}
+
+// Paging is how a paged answer is requested and read.
+type Paging struct {
+	PageParam string // query parameter of the page number
+	SizeParam string // query parameter of the page size
+	FirstPage int    // number of the first page: 0 or 1
+	PageSize  int    // elements asked per page
+	Sort      string // value of the sort parameter; "" sends none
+	Items     string // dotted path to the elements in a page; "" when a page is a bare array
+}
+
+// Contract is the dialect of CONTRACT.md.
+func Contract() Dialect {
+	d := Dialect{
+		DateFilter: DateFilter{Body: `{"grouping":"CUSTOM","from":"$from","to":"$to"}`, Encoding: "epoch_ms"},
+		Lists:      Paging{PageParam: "pageNumber", SizeParam: "pageSize", FirstPage: 0, PageSize: 100, Items: "results"},
+		Activity:   Paging{PageParam: "page", SizeParam: "size", FirstPage: 0, PageSize: 200, Sort: "timestamp,desc", Items: "content"},
+		Fields:     map[string]map[string]string{},
+
+		ConversationParam: "conversationId",
+	}
+	for kind, fields := range Elements {
+		d.Fields[kind] = map[string]string{}
+		for _, f := range fields {
+			d.Fields[kind][f.Name] = f.Key
+		}
+	}
+	return d
+}
+
+// Field is one field of an answer's element: our name, the contract's key
+// (the engage package decodes that key), the JSON type it decodes as, and
+// whether an element without it cannot be loaded.
+type Field struct {
+	Name     string
+	Key      string
+	Type     FieldType
+	Required bool
+}
+
+// FieldType is the JSON type a field decodes as; a value of another type
+// that converts without loss (a number where a string is expected, a
+// numeric string where a number is) is converted.
+type FieldType string
+
+const (
+	TString  FieldType = "string"
+	TInt     FieldType = "integer"
+	TDecimal FieldType = "decimal"
+	TBool    FieldType = "boolean"
+	TTime    FieldType = "time" // ISO 8601, or epoch milliseconds
+	TStrings FieldType = "strings"
+	TAny     FieldType = "any" // kept as sent (objects, arrays of objects)
+)
+
+// Elements declares, per element kind, the fields engage-etl reads. A kind
+// is one element shape of CONTRACT.md; several streams can share one.
+var Elements = map[string][]Field{
+	"reports":  {{"results", "results", TAny, true}},
+	"realtime": {{"results", "results", TAny, true}},
+	"conversations": {
+		{"id", "conversationId", TString, true}, {"customer_id", "customerId", TString, false},
+		{"team_id", "teamId", TString, false}, {"channel", "channel", TString, false},
+		{"status", "status", TString, false}, {"start", "start", TTime, true}, {"end", "end", TTime, false},
+		{"user_ids", "userIds", TStrings, false}, {"message_count", "messageCount", TInt, false},
+		{"customer_message_count", "customerMessageCount", TInt, false},
+		{"agent_message_count", "agentMessageCount", TInt, false},
+		{"first_response_ms", "firstResponseTimeMs", TInt, false},
+		{"avg_response_ms", "avgResponseTimeMs", TInt, false}, {"duration_ms", "durationMs", TInt, false},
+	},
+	"conversation_agents": {
+		{"user_id", "userId", TString, true}, {"conversation_id", "conversationId", TString, true},
+		{"message_count", "messageCount", TInt, false}, {"first_response_ms", "firstResponseTimeMs", TInt, false},
+		{"avg_response_ms", "avgResponseTimeMs", TInt, false},
+	},
+	"messages": {
+		{"id", "id", TString, true}, {"conversation_id", "conversationId", TString, false},
+		{"customer_id", "customerId", TString, false}, {"user_id", "userId", TString, false},
+		{"from_customer", "fromCustomer", TBool, false}, {"type", "type", TString, false},
+		{"text", "message", TString, false}, {"url", "url", TString, false}, {"timestamp", "timestamp", TTime, true},
+	},
+	"agent_times": {
+		{"user_id", "userId", TString, true}, {"time_ranges", "timeRanges", TAny, true}, {"sum_minutes", "sumMinutes", TInt, false},
+	},
+	"visits": {
+		{"id", "visitId", TString, true}, {"session_id", "sessionId", TString, false}, {"visitor_id", "visitorId", TString, false},
+		{"url", "url", TString, false}, {"path", "path", TString, false}, {"start", "start", TTime, true},
+		{"end", "end", TTime, true}, {"duration_seconds", "durationSeconds", TDecimal, false},
+	},
+	"cobrowse": {
+		{"id", "sessionId", TString, true}, {"user_id", "userId", TString, false}, {"customer_id", "customerId", TString, false},
+		{"start", "start", TTime, true}, {"end", "end", TTime, true}, {"duration_seconds", "durationSeconds", TDecimal, false},
+	},
+	"users": {
+		{"id", "id", TString, true}, {"email", "email", TString, true}, {"display_name", "displayName", TString, false},
+		{"role_id", "roleId", TString, false},
+	},
+	"teams":     {{"id", "id", TString, true}, {"name", "name", TString, false}, {"members", "members", TStrings, false}, {"tags", "tags", TStrings, false}},
+	"customers": {{"id", "id", TString, true}, {"email", "email", TString, false}, {"first_name", "firstName", TString, false}, {"last_name", "lastName", TString, false}, {"gender", "gender", TString, false}, {"external_id", "externalId", TString, false}, {"assigned_user", "assignedUser", TString, false}},
+	"roles":     {{"id", "id", TString, true}, {"name", "name", TString, false}},
+	"rules":     {{"id", "id", TString, true}, {"name", "name", TString, false}, {"active", "active", TBool, false}, {"types", "types", TStrings, false}},
+	"activity": {
+		{"id", "id", TString, true}, {"type", "type", TString, false}, {"user_id", "userId", TString, false},
+		{"timestamp", "timestamp", TTime, true}, {"data", "data", TAny, false},
+	},
+	"status_webhooks": {{"customer_id", "customerId", TString, true}, {"status", "status", TString, true}, {"last_message", "lastMessage", TAny, false}},
+}
+
+// ElementKind is the element kind a stream kind's answers hold.
+func (k Kind) ElementKind() string {
+	switch k {
+	case KindReport:
+		return "reports"
+	case KindCobrowse:
+		return "cobrowse"
+	case KindMessages:
+		return "messages"
+	}
+	return string(k)
+}
+
+// Validate checks a dialect, naming the config key of what is wrong.
+func (d Dialect) Validate(prefix string) error {
+	body := d.DateFilter.Body
+	if !json.Valid([]byte(body)) || !strings.Contains(body, `"$from"`) || !strings.Contains(body, `"$to"`) {
+		return fmt.Errorf("%sdate_filter.body: %q must be JSON holding \"$from\" and \"$to\"", prefix, body)
+	}
+	if _, ok := Encodings[d.DateFilter.Encoding]; !ok {
+		return fmt.Errorf("%sdate_filter.encoding: %q is not one of %s%s", prefix, d.DateFilter.Encoding,
+			strings.Join(sortedNames(Encodings), ", "), suggest(d.DateFilter.Encoding, sortedNames(Encodings)))
+	}
+	if d.ConversationParam == "" {
+		return fmt.Errorf("%smessages.conversation_param: must not be empty", prefix)
+	}
+	for name, p := range map[string]Paging{"lists": d.Lists, "activity": d.Activity} {
+		key := prefix + name + "."
+		switch {
+		case p.PageParam == "" || p.SizeParam == "" || p.PageParam == p.SizeParam:
+			return fmt.Errorf("%spage_param, %ssize_param: two different query parameter names are needed", key, key)
+		case p.FirstPage != 0 && p.FirstPage != 1:
+			return fmt.Errorf("%sfirst_page: %d must be 0 or 1", key, p.FirstPage)
+		case p.PageSize < 1 || p.PageSize > 1000:
+			return fmt.Errorf("%spage_size: %d must be between 1 and 1000", key, p.PageSize)
+		}
+	}
+	for kind, fields := range d.Fields {
+		if _, ok := Elements[kind]; !ok {
+			return fmt.Errorf("%sfields.%s: no such element kind%s", prefix, kind, suggest(kind, sortedNames(Elements)))
+		}
+		for name, key := range fields {
+			if !hasField(kind, name) {
+				return fmt.Errorf("%sfields.%s.%s: no such field%s", prefix, kind, name, suggest(name, fieldNames(kind)))
+			}
+			if key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
+				return fmt.Errorf("%sfields.%s.%s: %q is not a dotted path such as data.customerId", prefix, kind, name, key)
+			}
+		}
+	}
+	return nil
+}
+
+// Lookup finds a field of an element kind.
+func Lookup(kind, name string) (Field, bool) {
+	for _, f := range Elements[kind] {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+func hasField(kind, name string) bool { _, ok := Lookup(kind, name); return ok }
+
+func fieldNames(kind string) []string {
+	var out []string
+	for _, f := range Elements[kind] {
+		out = append(out, f.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest says which known name is nearest to a misspelt one.
+func suggest(name string, known []string) string {
+	if n := Nearest(name, known); n != "" {
+		return fmt.Sprintf(" (did you mean %q?)", n)
+	}
+	return ""
+}
+
+// Nearest is the known name closest to name by edit distance, or "" when
+// none is close enough to be a likely misspelling.
+func Nearest(name string, known []string) string {
+	best, bestD := "", len(name)/2+2
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
