@@ -57,7 +57,7 @@ func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel s
 	}
 	selected, err := catalog.Select(all, splitList(sel.streams))
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--streams: %w", err)}
+		return nil, usageError{err} // names --streams
 	}
 	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log)
 	if err != nil {

@@ -136,7 +136,12 @@ func (c *Config) RequireTenants() error {
 
 // Streams returns the catalog with the file's report and stream overrides.
 func (c *Config) Streams() ([]catalog.Stream, error) {
-	return catalog.Apply(catalog.All(), c.reports, c.streams)
+	streams, err := catalog.Apply(catalog.All(), c.reports, c.streams)
+	var ke *catalog.KeyError
+	if errors.As(err, &ke) {
+		return nil, &Error{Key: ke.Key, Problem: ke.Problem, Fix: ke.Fix}
+	}
+	return streams, err
 }
 
 // Tenant returns the tenant with the given id.
