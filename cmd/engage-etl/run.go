@@ -45,7 +45,9 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *httpAddr == "" {
-		*httpAddr = cfg.HTTPAddr
+		*httpAddr = cfg.HTTPAddr // checked by config.Load
+	} else if err := config.CheckListenAddr(*httpAddr); err != nil {
+		return usageError{fmt.Errorf("--http-addr: %w", err)}
 	}
 	if *shutdown <= 0 {
 		*shutdown = cfg.ShutdownTimeout

@@ -221,6 +221,9 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr
 	}
+	if err := CheckListenAddr(c.HTTPAddr); err != nil {
+		return nil, &Error{Key: "http_addr", Problem: err.Error(), Fix: "write host:port, e.g. " + DefaultHTTPAddr + " or :9464"}
+	}
 	c.ShutdownTimeout = DefaultShutdownTimeout
 	if f.ShutdownTimeout != "" {
 		d, err := ParseDuration(f.ShutdownTimeout)
