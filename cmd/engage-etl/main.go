@@ -29,7 +29,7 @@ Commands:
   backfill   load a range of days: backfill --from DATE --to DATE (resumable)
   status     where every tenant and stream stands: cursor, lag, last run
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
-  migrate    apply or revert warehouse migrations: migrate up | down [N] | version
+  migrate    apply or revert warehouse migrations: migrate up | down [N] | version | force N
   streams    list the declared streams
   simulate   serve a simulated Engage API
   demo       simulator + local PostgreSQL: load 14 days and print a summary

@@ -62,6 +62,13 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		if err := store.MigrateUp(ctx); err != nil {
 			return err
 		}
+		reader, err := store.GrantReader(ctx)
+		if err != nil {
+			return err
+		}
+		if advice := reader.Advice(); advice != "" {
+			log.Warn(advice)
+		}
 	}
 	if err := store.CheckCurrent(ctx); err != nil {
 		return err
