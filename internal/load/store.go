@@ -24,6 +24,7 @@ import (
 // Store is the warehouse.
 type Store struct {
 	pool *pgxpool.Pool
+	runs *runLocks
 }
 
 // Open connects to the warehouse at dsn and checks the connection.
@@ -46,14 +47,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, runs: &runLocks{cfg: cfg.ConnConfig.Copy(), held: map[int64]bool{}}}, nil
 }
 
 // Pool exposes the connection pool (status queries, tests).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close releases the pool.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.runs.close()
+	s.pool.Close()
+}
 
 var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
