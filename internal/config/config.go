@@ -23,6 +23,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Config is the validated configuration.
@@ -218,6 +219,7 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if v, ok := env("DATABASE_URL"); ok && v != "" {
 		c.DatabaseURL = Secret(v)
 	}
+	redact.AddDSN(c.DatabaseURL.Reveal()) // before any error below can quote it
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr
 	}
@@ -278,7 +280,17 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if _, err := c.Streams(); err != nil {
 		return nil, err
 	}
+	c.registerSecrets()
 	return c, nil
+}
+
+// registerSecrets hands every secret to redact, so no error message or log
+// line prints one, whatever path it took.
+func (c *Config) registerSecrets() {
+	redact.AddDSN(c.DatabaseURL.Reveal())
+	for _, t := range c.Tenants {
+		redact.Add(t.Token.Reveal(), t.WebhookSecret.Reveal())
+	}
 }
 
 var tenantID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Cursor returns a stream's watermark, or the zero time when it has none.
@@ -89,7 +91,7 @@ func (s *Store) FinishStream(r StreamRun) error {
 	defer cancel()
 	var msg *string
 	if r.Err != nil {
-		m := r.Err.Error()
+		m := redact.String(r.Err.Error()) // the run history is read by people too
 		msg = &m
 	}
 	_, err := s.pool.Exec(ctx, `
