@@ -1,7 +1,15 @@
-ALTER DEFAULT PRIVILEGES IN SCHEMA engage, bi REVOKE SELECT ON TABLES FROM engage_reader;
-REVOKE ALL ON ALL TABLES IN SCHEMA engage, bi FROM engage_reader;
-REVOKE ALL ON SCHEMA engage, bi FROM engage_reader;
-REVOKE ALL ON FUNCTION engage.agent_key_at(integer, text, timestamptz) FROM engage_reader;
+-- Edited after release (issue 11): engage_reader may not exist where the
+-- up migration ran as a user without CREATEROLE.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'engage_reader') THEN
+        ALTER DEFAULT PRIVILEGES IN SCHEMA engage, bi REVOKE SELECT ON TABLES FROM engage_reader;
+        REVOKE ALL ON ALL TABLES IN SCHEMA engage, bi FROM engage_reader;
+        REVOKE ALL ON SCHEMA engage, bi FROM engage_reader;
+        REVOKE ALL ON FUNCTION engage.agent_key_at(integer, text, timestamptz) FROM engage_reader;
+    END IF;
+END
+$$;
 DROP VIEW bi.conversations_by_channel, bi.agent_day, bi.cobrowse_sessions, bi.visits, bi.agents,
           bi.activity, bi.messages, bi.conversations;
 DROP TABLE engage.fact_realtime_snapshot, engage.fact_activity_event, engage.fact_cobrowse_session,

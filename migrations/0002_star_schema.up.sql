@@ -505,14 +505,28 @@ COMMENT ON COLUMN bi.conversations_by_channel.messages IS 'Messages in those con
 -- ---------------------------------------------------------------- the BI role
 -- engage_reader may read the star schema and the bi views, nothing else.
 -- Roles are cluster-wide: create it once, tolerate a concurrent creator.
+--
+-- Edited after release (issue 11), the one change that lets a database owner
+-- without CREATEROLE run this migration: it used to fail on CREATE ROLE and
+-- leave the warehouse dirty. The role is now created only when the user may
+-- create roles, and granted to only when it exists. Migration 0006 replaces
+-- this shared role with one per warehouse database; on a database where this
+-- already ran, nothing changes.
 DO $$
 BEGIN
-    CREATE ROLE engage_reader NOLOGIN;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'engage_reader')
+       AND (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+        BEGIN
+            CREATE ROLE engage_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'engage_reader') THEN
+        GRANT USAGE ON SCHEMA engage, bi TO engage_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA engage, bi TO engage_reader;
+        GRANT EXECUTE ON FUNCTION engage.agent_key_at(integer, text, timestamptz) TO engage_reader;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA engage, bi GRANT SELECT ON TABLES TO engage_reader;
+    END IF;
 END
 $$;
-GRANT USAGE ON SCHEMA engage, bi TO engage_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA engage, bi TO engage_reader;
-GRANT EXECUTE ON FUNCTION engage.agent_key_at(integer, text, timestamptz) TO engage_reader;
-ALTER DEFAULT PRIVILEGES IN SCHEMA engage, bi GRANT SELECT ON TABLES TO engage_reader;

@@ -12,6 +12,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/config"
 	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // common are the flags every warehouse command takes.
@@ -57,8 +58,18 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	}
 	// Durations read as "1.5s", not as integer nanoseconds.
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		if a.Value.Kind() == slog.KindDuration {
+		switch a.Value.Kind() {
+		case slog.KindDuration:
 			a.Value = slog.StringValue(a.Value.Duration().String())
+		case slog.KindString: // the message too
+			a.Value = slog.StringValue(redact.String(a.Value.String()))
+		case slog.KindAny:
+			// Errors carry DSNs and URLs; other values are checked as printed.
+			if err, ok := a.Value.Any().(error); ok {
+				a.Value = slog.StringValue(redact.String(err.Error()))
+			} else if s := fmt.Sprint(a.Value.Any()); redact.String(s) != s {
+				a.Value = slog.StringValue(redact.String(s))
+			}
 		}
 		return a
 	}}
@@ -90,7 +101,12 @@ func openStore(ctx context.Context, cfg *config.Config) (*load.Store, error) {
 	if err := cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
-	return load.Open(ctx, cfg.DatabaseURL.Reveal())
+	store, err := load.Open(ctx, cfg.DatabaseURL.Reveal())
+	if errors.Is(err, load.ErrInvalidDSN) {
+		return nil, &config.Error{Key: "DATABASE_URL (or database_url)", Problem: err.Error(),
+			Fix: "check host, port and database, and percent-encode special characters of the password (@ as %40, / as %2F)"}
+	}
+	return store, err
 }
 
 func splitList(s string) []string {

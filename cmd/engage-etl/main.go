@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/engage-etl/engage-etl/internal/config"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Exit codes.
@@ -30,7 +32,7 @@ Commands:
   status     where every tenant and stream stands: cursor, lag, last run
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
   rebuild    load the facts again from the kept raw answers, without the API
-  migrate    apply or revert warehouse migrations: migrate up | down [N] | version
+  migrate    apply or revert warehouse migrations: migrate up | down [N] | version | force N
   streams    list the declared streams
   simulate   serve a simulated Engage API
   demo       simulator + local PostgreSQL: load 14 days and print a summary
@@ -49,7 +51,15 @@ Exit codes: 0 ok, 1 some stream failed, 2 bad usage or configuration.
 func main() { os.Exit(runMain(os.Args[1:])) }
 
 // runMain runs a command line as the process: SIGINT and SIGTERM cancel it.
-func runMain(args []string) int {
+// A panic of the command's goroutine is printed redacted (the runtime would
+// print its value as is) with the stack, and exits 2 as the runtime does.
+func runMain(args []string) (code int) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "panic: %s\n\n%s", redact.String(fmt.Sprint(v)), debug.Stack())
+			code = 2
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, args, os.Stdout, os.Stderr, os.LookupEnv)
@@ -120,10 +130,10 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.Is(err, errReported):
 		return exitFailed
 	case errors.As(err, &ue), errors.As(err, &ce):
-		fmt.Fprintf(stderr, "engage-etl: %v\n", err)
+		fmt.Fprintf(stderr, "engage-etl: %s\n", redact.String(err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "engage-etl: %v\n", err)
+		fmt.Fprintf(stderr, "engage-etl: %s\n", redact.String(err.Error()))
 		return exitFailed
 	}
 }

@@ -10,10 +10,12 @@ import (
 
 func runMigrate(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlagSet(e, "migrate", "migrate [--config FILE] up | down [N] | version\n\n"+
-		"  up        apply every pending migration\n"+
-		"  down [N]  revert the last N migrations (all when N is omitted)\n"+
-		"  version   print the applied version and the latest this binary knows")
+	fs := newFlagSet(e, "migrate", "migrate [--config FILE] up | down [N] | version | force VERSION\n\n"+
+		"  up             apply every pending migration, and grant the BI reader role\n"+
+		"  down [N]       revert the last N migrations (all when N is omitted)\n"+
+		"  version        print the applied version and the latest this binary knows\n"+
+		"  force VERSION  record VERSION as applied and clean, running nothing: after a\n"+
+		"                 migration failed half-way and the database was repaired by hand")
 	c.register(fs, "warn")
 	_, cfg, err := c.start(e, fs, args)
 	if err != nil {
@@ -21,10 +23,19 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return usageError{fmt.Errorf("migrate: say up, down [N] or version")}
+		return usageError{fmt.Errorf("migrate: say up, down [N], version or force VERSION")}
 	}
 	n := 0
 	switch rest[0] {
+	case "force":
+		if len(rest) != 2 {
+			return usageError{fmt.Errorf("migrate force takes one version number")}
+		}
+		v, err := strconv.Atoi(rest[1])
+		if err != nil || v < 0 || uint(v) > load.LatestVersion() {
+			return usageError{fmt.Errorf("migrate force %q: VERSION must be a number from 0 to %d", rest[1], load.LatestVersion())}
+		}
+		n = v
 	case "up", "version":
 		if len(rest) > 1 {
 			return usageError{fmt.Errorf("migrate %s takes no argument", rest[0])}
@@ -41,7 +52,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 			n = v
 		}
 	default:
-		return usageError{fmt.Errorf("migrate %q: say up, down [N] or version", rest[0])}
+		return usageError{fmt.Errorf("migrate %q: say up, down [N], version or force VERSION", rest[0])}
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -58,9 +69,20 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		err = m.Up()
 	case "down":
 		err = m.Down(n)
+	case "force":
+		err = m.Force(n)
 	}
 	if err != nil {
 		return err
+	}
+	if rest[0] == "up" {
+		reader, err := store.GrantReader(ctx)
+		if err != nil {
+			return err
+		}
+		if advice := reader.Advice(); advice != "" {
+			fmt.Fprintf(e.stderr, "engage-etl: note: %s\n", advice)
+		}
 	}
 	v, dirty, err := m.Version()
 	if err != nil {
@@ -68,7 +90,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	}
 	state := ""
 	if dirty {
-		state = " (dirty: a migration failed half-way; fix it, then force the version)"
+		state = " (dirty: a migration failed half-way; " + load.DirtyAdvice(v) + ")"
 	}
 	fmt.Fprintf(e.stdout, "warehouse at migration %d of %d%s\n", v, load.LatestVersion(), state)
 	return nil

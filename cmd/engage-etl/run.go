@@ -45,7 +45,9 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *httpAddr == "" {
-		*httpAddr = cfg.HTTPAddr
+		*httpAddr = cfg.HTTPAddr // checked by config.Load
+	} else if err := config.CheckListenAddr(*httpAddr); err != nil {
+		return usageError{fmt.Errorf("--http-addr: %w", err)}
 	}
 	if *shutdown <= 0 {
 		*shutdown = cfg.ShutdownTimeout
@@ -59,6 +61,13 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	if !*noMigrate {
 		if err := store.MigrateUp(ctx); err != nil {
 			return err
+		}
+		reader, err := store.GrantReader(ctx)
+		if err != nil {
+			return err
+		}
+		if advice := reader.Advice(); advice != "" {
+			log.Warn(advice)
 		}
 	}
 	if err := store.CheckCurrent(ctx); err != nil {

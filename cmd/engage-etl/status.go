@@ -23,6 +23,10 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err := store.CheckCurrent(ctx); err != nil {
 		return err
 	}
+	// A run whose process died shows as abandoned, not as running forever.
+	if _, err := store.ReapAbandoned(ctx); err != nil {
+		return err
+	}
 	statuses, err := store.Status(ctx)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/config"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 func runSync(ctx context.Context, e *env, args []string) error {
@@ -58,7 +59,7 @@ func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel s
 	}
 	selected, err := catalog.Select(all, splitList(sel.streams))
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--streams: %w", err)}
+		return nil, usageError{err} // names --streams
 	}
 	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log)
 	if err != nil {
@@ -123,13 +124,13 @@ func printResult(w io.Writer, res pipeline.Result) {
 // other failures, per failed stream.
 func reportFailures(w io.Writer, cfg *config.Config, res pipeline.Result) {
 	for id, err := range res.TenantErrors {
-		fmt.Fprintf(w, "engage-etl: tenant %s: the Engage API refused the token (%v): check the tenant's token (%s)\n", id, err, tokenKey(cfg, id))
+		fmt.Fprintf(w, "engage-etl: tenant %s: the Engage API refused the token (%s): check the tenant's token (%s)\n", id, redact.String(err.Error()), tokenKey(cfg, id))
 	}
 	for _, s := range res.Streams {
 		if s.Err == nil || res.TenantErrors[s.TenantID] != nil {
 			continue
 		}
-		fmt.Fprintf(w, "engage-etl: tenant %s: stream %s: %v\n", s.TenantID, s.Stream, s.Err)
+		fmt.Fprintf(w, "engage-etl: tenant %s: stream %s: %s\n", s.TenantID, s.Stream, redact.String(s.Err.Error()))
 	}
 }
 

@@ -238,7 +238,7 @@ func Select(streams []Stream, patterns []string) ([]Stream, error) {
 			}
 		}
 		if !matched {
-			return nil, fmt.Errorf("no stream matches %q: run 'engage-etl streams' for the list", p)
+			return nil, &KeyError{Key: "--streams", Problem: fmt.Sprintf("no stream matches %q", p), Fix: suggest(p, streamNames(streams), "run 'engage-etl streams' for the list")}
 		}
 	}
 	return out, nil

@@ -89,3 +89,12 @@ func TestSelect(t *testing.T) {
 		t.Error("a pattern matching nothing was accepted")
 	}
 }
+
+func TestNearest(t *testing.T) {
+	known := []string{"agent", "chat", "session/metrics", "conversations"}
+	for in, want := range map[string]string{"agnet": "agent", "Chat": "chat", "conversatons": "conversations", "zzzzzzzz": ""} {
+		if got := Nearest(in, known); got != want {
+			t.Errorf("Nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

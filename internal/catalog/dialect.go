@@ -168,7 +168,7 @@ func (d Dialect) Validate(prefix string) error {
 	}
 	if _, ok := Encodings[d.DateFilter.Encoding]; !ok {
 		return fmt.Errorf("%sdate_filter.encoding: %q is not one of %s%s", prefix, d.DateFilter.Encoding,
-			strings.Join(sortedNames(Encodings), ", "), suggest(d.DateFilter.Encoding, sortedNames(Encodings)))
+			strings.Join(sortedNames(Encodings), ", "), didYouMean(d.DateFilter.Encoding, sortedNames(Encodings)))
 	}
 	if d.ConversationParam == "" {
 		return fmt.Errorf("%smessages.conversation_param: must not be empty", prefix)
@@ -186,11 +186,11 @@ func (d Dialect) Validate(prefix string) error {
 	}
 	for kind, fields := range d.Fields {
 		if _, ok := Elements[kind]; !ok {
-			return fmt.Errorf("%sfields.%s: no such element kind%s", prefix, kind, suggest(kind, sortedNames(Elements)))
+			return fmt.Errorf("%sfields.%s: no such element kind%s", prefix, kind, didYouMean(kind, sortedNames(Elements)))
 		}
 		for name, key := range fields {
 			if !hasField(kind, name) {
-				return fmt.Errorf("%sfields.%s.%s: no such field%s", prefix, kind, name, suggest(name, fieldNames(kind)))
+				return fmt.Errorf("%sfields.%s.%s: no such field%s", prefix, kind, name, didYouMean(name, fieldNames(kind)))
 			}
 			if key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
 				return fmt.Errorf("%sfields.%s.%s: %q is not a dotted path such as data.customerId", prefix, kind, name, key)
@@ -230,42 +230,10 @@ func sortedNames[V any](m map[string]V) []string {
 	return out
 }
 
-// suggest says which known name is nearest to a misspelt one.
-func suggest(name string, known []string) string {
+// didYouMean names the known name nearest a misspelt one, if any.
+func didYouMean(name string, known []string) string {
 	if n := Nearest(name, known); n != "" {
 		return fmt.Sprintf(" (did you mean %q?)", n)
 	}
 	return ""
-}
-
-// Nearest is the known name closest to name by edit distance, or "" when
-// none is close enough to be a likely misspelling.
-func Nearest(name string, known []string) string {
-	best, bestD := "", len(name)/2+2
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

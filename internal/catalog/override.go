@@ -40,13 +40,20 @@ func Apply(streams []Stream, byReport, byStream map[string]Override) ([]Stream, 
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("reports.%s: no such report (known: %s)", key, strings.Join(reportNames(streams), ", "))
+			names := reportNames(streams)
+			return nil, &KeyError{Key: "reports." + key, Problem: "no such report", Fix: suggest(key, names, "known: "+strings.Join(names, ", "))}
+		}
+		if err := byReport[key].check("reports." + key); err != nil {
+			return nil, err
 		}
 	}
 	for _, key := range sortedKeys(byStream) {
 		i := slices.IndexFunc(out, func(s Stream) bool { return s.Name == key })
 		if i < 0 {
-			return nil, fmt.Errorf("streams.%s: no such stream (run 'engage-etl streams' for the list)", key)
+			return nil, &KeyError{Key: "streams." + key, Problem: "no such stream", Fix: suggest(key, streamNames(streams), "run 'engage-etl streams' for the list")}
+		}
+		if err := byStream[key].check("streams." + key); err != nil {
+			return nil, err
 		}
 		out[i].apply(byStream[key])
 	}
@@ -60,6 +67,16 @@ func Apply(streams []Stream, byReport, byStream map[string]Override) ([]Stream, 
 		}
 	}
 	return kept, nil
+}
+
+// check validates what an override can be judged on alone, so the error
+// names the key the user wrote (reports.agent.body) rather than each stream
+// the value was copied into.
+func (o Override) check(key string) error {
+	if o.Body != nil && !json.Valid([]byte(*o.Body)) {
+		return &KeyError{Key: key + ".body", Problem: "not valid JSON", Fix: "write a JSON request template such as " + DateFilterBody}
+	}
+	return nil
 }
 
 func (s *Stream) apply(o Override) {
@@ -85,24 +102,27 @@ func set[T any](dst *T, v *T) {
 
 // Validate checks that the stream can be requested.
 func (s Stream) Validate() error {
+	bad := func(field, problem string) error {
+		return &KeyError{Key: "streams." + s.Name + "." + field, Problem: problem}
+	}
 	switch {
 	case !strings.HasPrefix(s.Path, "/"):
-		return fmt.Errorf("streams.%s.path: %q must start with /", s.Name, s.Path)
+		return bad("path", fmt.Sprintf("%q must start with /", s.Path))
 	case s.Method != "GET" && s.Method != "POST":
-		return fmt.Errorf("streams.%s.method: %q must be GET or POST", s.Name, s.Method)
+		return bad("method", fmt.Sprintf("%q must be GET or POST", s.Method))
 	case s.WindowDays < 1 || s.WindowDays > 92:
-		return fmt.Errorf("streams.%s.window_days: %d must be between 1 and 92", s.Name, s.WindowDays)
+		return bad("window_days", fmt.Sprintf("%d must be between 1 and 92", s.WindowDays))
 	case s.Lookback < 0:
-		return fmt.Errorf("streams.%s.lookback: must not be negative", s.Name)
+		return bad("lookback", "must not be negative")
 	case s.Kind == KindReport && s.Metric == "":
-		return fmt.Errorf("streams.%s.metric: must not be empty", s.Name)
+		return bad("metric", "must not be empty")
 	case s.Kind.Paged() && (s.PageSize < 0 || s.PageSize > 1000):
-		return fmt.Errorf("streams.%s.page_size: %d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.Name, s.PageSize)
+		return bad("page_size", fmt.Sprintf("%d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.PageSize))
 	case s.Kind == KindMessages && !strings.HasPrefix(s.IDsPath, "/"):
-		return fmt.Errorf("streams.%s.ids_path: %q must start with /", s.Name, s.IDsPath)
+		return bad("ids_path", fmt.Sprintf("%q must start with /", s.IDsPath))
 	}
 	if s.Body != "" && !json.Valid([]byte(s.Body)) {
-		return fmt.Errorf("streams.%s.body: not valid JSON", s.Name)
+		return bad("body", "not valid JSON")
 	}
 	return nil
 }
@@ -114,6 +134,14 @@ func sortedKeys(m map[string]Override) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func streamNames(streams []Stream) []string {
+	names := make([]string, len(streams))
+	for i, s := range streams {
+		names[i] = s.Name
+	}
+	return names
 }
 
 func reportNames(streams []Stream) []string {

@@ -23,6 +23,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Config is the validated configuration.
@@ -136,7 +137,12 @@ func (c *Config) RequireTenants() error {
 
 // Streams returns the catalog with the file's report and stream overrides.
 func (c *Config) Streams() ([]catalog.Stream, error) {
-	return catalog.Apply(catalog.All(), c.reports, c.streams)
+	streams, err := catalog.Apply(catalog.All(), c.reports, c.streams)
+	var ke *catalog.KeyError
+	if errors.As(err, &ke) {
+		return nil, &Error{Key: ke.Key, Problem: ke.Problem, Fix: ke.Fix}
+	}
+	return streams, err
 }
 
 // Tenant returns the tenant with the given id.
@@ -213,8 +219,12 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if v, ok := env("DATABASE_URL"); ok && v != "" {
 		c.DatabaseURL = Secret(v)
 	}
+	redact.AddDSN(c.DatabaseURL.Reveal()) // before any error below can quote it
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if err := CheckListenAddr(c.HTTPAddr); err != nil {
+		return nil, &Error{Key: "http_addr", Problem: err.Error(), Fix: "write host:port, e.g. " + DefaultHTTPAddr + " or :9464"}
 	}
 	c.ShutdownTimeout = DefaultShutdownTimeout
 	if f.ShutdownTimeout != "" {
@@ -270,7 +280,17 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if _, err := c.Streams(); err != nil {
 		return nil, err
 	}
+	c.registerSecrets()
 	return c, nil
+}
+
+// registerSecrets hands every secret to redact, so no error message or log
+// line prints one, whatever path it took.
+func (c *Config) registerSecrets() {
+	redact.AddDSN(c.DatabaseURL.Reveal())
+	for _, t := range c.Tenants {
+		redact.Add(t.Token.Reveal(), t.WebhookSecret.Reveal())
+	}
 }
 
 var tenantID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)

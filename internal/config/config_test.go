@@ -164,3 +164,30 @@ func TestSchedulesDefaultAndOverride(t *testing.T) {
 		t.Errorf("daemon defaults: %v %s", c.ShutdownTimeout, c.HTTPAddr)
 	}
 }
+
+func TestCheckScheduleRefusesStepsOutsideTheFieldRange(t *testing.T) {
+	for spec, ok := range map[string]bool{
+		"*/15 * * * *": true, "*/59 * * * *": true, "*/61 * * * *": false, "*/60 * * * *": false,
+		"0 */23 * * *": true, "0 */24 * * *": false, "0 0 */31 * *": false, "0 0 1 */12 *": false,
+		"0 0 * * */6": true, "0 0 * * */7": false, "*/30 * * * * *": true, "*/61 * * * * *": false,
+		"CRON_TZ=Europe/Vienna 0 */25 * * *": false, "CRON_TZ=Europe/Vienna 0 6 * * *": true,
+		"1-30/61 * * * *": false, "0,*/70 * * * *": false, "@every 5m": true, "@every 10ms": false,
+		"@hourly": true, "61 * * * *": false,
+	} {
+		if err := CheckSchedule(spec); (err == nil) != ok {
+			t.Errorf("CheckSchedule(%q) = %v, want ok=%v", spec, err, ok)
+		}
+	}
+}
+
+func TestCheckListenAddr(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		":9464": true, "127.0.0.1:9464": true, "[::1]:80": true, "localhost:0": true, "etl.example.com:65535": true,
+		":99999": false, ":65536": false, "127.0.0.1": false, ":-1": false, "local host:80": false, ":http": false,
+		"bad_host!:80": false, "": false, "[::1:80": false,
+	} {
+		if err := CheckListenAddr(addr); (err == nil) != ok {
+			t.Errorf("CheckListenAddr(%q) = %v, want ok=%v", addr, err, ok)
+		}
+	}
+}

@@ -54,7 +54,10 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	rc.Drain = drain.Done()
 	d.runner = pipeline.New(rc)
 
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// net/http's own messages (a handler's panic, say) go through the
+	// daemon's logger, which redacts secrets, not straight to stderr.
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelError)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -72,22 +72,36 @@ func (m *Metrics) APIObserver(tenant string) func(engage.Attempt) {
 	}
 }
 
-var lagDesc = prometheus.NewDesc("engage_etl_stream_lag_seconds",
-	"Seconds between now and the stream's cursor: how far the warehouse is behind.", []string{"tenant", "stream"}, nil)
+var (
+	lagDesc = prometheus.NewDesc("engage_etl_stream_lag_seconds",
+		"Seconds between now and the stream's cursor: how far the warehouse is behind. "+
+			"Absent while engage_etl_warehouse_up is 0: the lag is unknown then.", []string{"tenant", "stream"}, nil)
+	upDesc = prometheus.NewDesc("engage_etl_warehouse_up",
+		"1 when the warehouse answered this scrape's lag query, 0 when it did not (the lag series are left out).", nil, nil)
+)
 
-// lagCollector reads the cursors when Prometheus scrapes.
+// lagCollector reads the cursors when Prometheus scrapes. A warehouse that
+// does not answer must not fail the scrape: the process and API metrics are
+// what tells why. It reports engage_etl_warehouse_up 0 and no lag series
+// instead (rather than NaN lags, which alert rules on lag would read as
+// "not behind").
 type lagCollector struct{ store *load.Store }
 
-func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- lagDesc
+	ch <- upDesc
+}
 
 func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Well within Prometheus' default 10 s scrape timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	statuses, err := c.store.Status(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(lagDesc, err)
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	now := time.Now()
 	for _, s := range statuses {
 		if s.Cursor.IsZero() {

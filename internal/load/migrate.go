@@ -45,6 +45,9 @@ func (s *Store) NewMigrator() (*Migrator, error) {
 // Up applies every pending migration. Being current already is not an error.
 func (g *Migrator) Up() error {
 	if err := g.m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		if v, dirty, verr := g.m.Version(); verr == nil && dirty {
+			return fmt.Errorf("migrate up: %w; %s", err, DirtyAdvice(v))
+		}
 		return fmt.Errorf("migrate up: %w", err)
 	}
 	return nil
@@ -60,6 +63,20 @@ func (g *Migrator) Down(n int) error {
 	}
 	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// Force records version as applied and clean without running anything: the
+// way out after a migration failed half-way and the database was repaired by
+// hand. Version 0 means no migration.
+func (g *Migrator) Force(version int) error {
+	v := version
+	if v == 0 {
+		v = -1 // golang-migrate's "no version"
+	}
+	if err := g.m.Force(v); err != nil {
+		return fmt.Errorf("migrate force %d: %w", version, err)
 	}
 	return nil
 }
@@ -93,6 +110,14 @@ func LatestVersion() uint {
 	return latest
 }
 
+// DirtyAdvice says how to get out of a failed migration. golang-migrate runs
+// each file in one transaction, so a failed one left nothing behind: the
+// warehouse is at the version before.
+func DirtyAdvice(version uint) string {
+	return fmt.Sprintf("fix the cause, then run 'engage-etl migrate force %d' (the version before the failed one, "+
+		"whose transaction was rolled back) and 'engage-etl migrate up'", max(int(version)-1, 0))
+}
+
 // MigrateUp is the common case: apply everything, then release.
 func (s *Store) MigrateUp(ctx context.Context) error {
 	g, err := s.NewMigrator()
@@ -120,7 +145,7 @@ func (s *Store) CheckCurrent(ctx context.Context) error {
 	}
 	switch latest := LatestVersion(); {
 	case dirty:
-		return fmt.Errorf("warehouse migration %d failed half-way: fix the database, then run 'engage-etl migrate up'", v)
+		return fmt.Errorf("warehouse migration %d failed half-way: %s", v, DirtyAdvice(v))
 	case v < latest:
 		return fmt.Errorf("warehouse is at migration %d of %d: run 'engage-etl migrate up'", v, latest)
 	case v > latest:

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Cursor returns a stream's watermark, or the zero time when it has none.
@@ -38,18 +40,23 @@ func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream st
 	return done, rows.Err()
 }
 
-// StartRun records a new run by the named process instance and returns its id.
+// StartRun records a new run by the named process instance and returns its
+// id. The run holds an advisory lock until FinishRun (see runLockKey); runs
+// of processes that died without finishing are marked abandoned first.
 func (s *Store) StartRun(ctx context.Context, mode, instance string) (int64, error) {
+	if _, err := s.ReapAbandoned(ctx); err != nil {
+		return 0, err
+	}
 	host, _ := os.Hostname()
-	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO etl.run (mode, host, pid, instance) VALUES ($1, $2, $3, $4) RETURNING run_id`,
-		mode, host, os.Getpid(), instance).Scan(&id)
-	return id, err
+	return s.runs.start(ctx, mode, host, os.Getpid(), instance)
 }
 
-// FinishRun closes a run as ok or failed.
+// FinishRun closes a run as ok or failed, and releases its lock. It records
+// the result even if another process marked the run abandoned meanwhile
+// (its lock connection was cut but the run went on): the result is the truth.
 func (s *Store) FinishRun(ctx context.Context, runID int64, ok bool) error {
 	_, err := s.pool.Exec(ctx, `UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1`, runID, status(ok))
+	s.runs.finish(ctx, runID)
 	return err
 }
 
@@ -84,7 +91,7 @@ func (s *Store) FinishStream(r StreamRun) error {
 	defer cancel()
 	var msg *string
 	if r.Err != nil {
-		m := r.Err.Error()
+		m := redact.String(r.Err.Error()) // the run history is read by people too
 		msg = &m
 	}
 	_, err := s.pool.Exec(ctx, `

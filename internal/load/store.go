@@ -12,25 +12,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 // Store is the warehouse.
 type Store struct {
 	pool *pgxpool.Pool
+	runs *runLocks
 }
 
 // Open connects to the warehouse at dsn and checks the connection.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %w", RedactDSN(dsn), err)
+		return nil, fmt.Errorf("%w %s: %s", ErrInvalidDSN, RedactDSN(dsn), RedactDSN(err.Error()))
 	}
 	// pgxpool's default (4 on two cores) is too small: every running stream
 	// holds one connection for its advisory lock, and its windows commit on
@@ -46,36 +47,33 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, runs: &runLocks{cfg: cfg.ConnConfig.Copy(), held: map[int64]bool{}}}, nil
 }
 
 // Pool exposes the connection pool (status queries, tests).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close releases the pool.
-func (s *Store) Close() { s.pool.Close() }
-
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
-
-// RedactDSN hides the password of a URL or key=value connection string.
-func RedactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.Redacted()
-	}
-	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+func (s *Store) Close() {
+	s.runs.close()
+	s.pool.Close()
 }
+
+// RedactDSN hides the password of a URL or key=value connection string, and
+// any secret the configuration registered, without parsing it: a string too
+// malformed to parse is the one that ends up in an error message.
+func RedactDSN(dsn string) string { return redact.String(dsn) }
+
+// ErrInvalidDSN marks a connection string that cannot be parsed: a
+// configuration mistake, not a failure of the database.
+var ErrInvalidDSN = errors.New("invalid database URL")
 
 // CreateDatabaseIfMissing creates the database dsn names when the server says
 // it does not exist, connecting to the server's "postgres" database to do so.
 func CreateDatabaseIfMissing(ctx context.Context, dsn string) (created bool, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return false, fmt.Errorf("database URL %s: %w", RedactDSN(dsn), err)
+		return false, fmt.Errorf("%w %s: %s", ErrInvalidDSN, RedactDSN(dsn), RedactDSN(err.Error()))
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err == nil {

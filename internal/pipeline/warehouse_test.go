@@ -200,7 +200,11 @@ func TestReaderRoleReadsBIAndNothingElse(t *testing.T) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	login := "metabase_" + hex.EncodeToString(b)
-	if _, err := f.store.Pool().Exec(ctx, "CREATE ROLE "+login+" LOGIN IN ROLE engage_reader"); err != nil {
+	var reader string // the reader role is per warehouse database (migration 0006)
+	if err := f.store.Pool().QueryRow(ctx, "SELECT quote_ident(etl.reader_role())").Scan(&reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(ctx, "CREATE ROLE "+login+" LOGIN IN ROLE "+reader); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Pool().Exec(context.Background(), "DROP ROLE IF EXISTS "+login) })

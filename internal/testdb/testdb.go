@@ -65,6 +65,12 @@ func New(t testing.TB) string {
 		defer c.Close(ctx)
 		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		// Migrations create a reader role per database (etl.reader_role):
+		// roles are cluster-wide and would outlive the database.
+		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+name+"_reader"); err != nil {
+			t.Errorf("drop the reader role of %s: %v", name, err)
 		}
 	})
 	return withDatabase(serverDSN, name)
