@@ -47,7 +47,8 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 		if start.IsZero() {
 			start = civil.Of(now, t.Location).AddDays(-cfg.Sync.DefaultHistoryDays)
 		}
-		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client})
+		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client,
+			Dialect: &t.Dialect})
 	}
 	return out, nil
 }

@@ -164,36 +164,36 @@ func (k Kind) ElementKind() string {
 func (d Dialect) Validate(prefix string) error {
 	body := d.DateFilter.Body
 	if !json.Valid([]byte(body)) || !strings.Contains(body, `"$from"`) || !strings.Contains(body, `"$to"`) {
-		return fmt.Errorf("%sdate_filter.body: %q must be JSON holding \"$from\" and \"$to\"", prefix, body)
+		return keyErr(prefix+"date_filter.body", "%q must be JSON holding \"$from\" and \"$to\"", body)
 	}
 	if _, ok := Encodings[d.DateFilter.Encoding]; !ok {
-		return fmt.Errorf("%sdate_filter.encoding: %q is not one of %s%s", prefix, d.DateFilter.Encoding,
+		return keyErr(prefix+"date_filter.encoding", "%q is not one of %s%s", d.DateFilter.Encoding,
 			strings.Join(sortedNames(Encodings), ", "), didYouMean(d.DateFilter.Encoding, sortedNames(Encodings)))
 	}
 	if d.ConversationParam == "" {
-		return fmt.Errorf("%smessages.conversation_param: must not be empty", prefix)
+		return keyErr(prefix+"messages.conversation_param", "must not be empty")
 	}
 	for name, p := range map[string]Paging{"lists": d.Lists, "activity": d.Activity} {
 		key := prefix + name + "."
 		switch {
 		case p.PageParam == "" || p.SizeParam == "" || p.PageParam == p.SizeParam:
-			return fmt.Errorf("%spage_param, %ssize_param: two different query parameter names are needed", key, key)
+			return keyErr(key+"page_param", "it and %ssize_param must be two different query parameter names", key)
 		case p.FirstPage != 0 && p.FirstPage != 1:
-			return fmt.Errorf("%sfirst_page: %d must be 0 or 1", key, p.FirstPage)
+			return keyErr(key+"first_page", "%d must be 0 or 1", p.FirstPage)
 		case p.PageSize < 1 || p.PageSize > 1000:
-			return fmt.Errorf("%spage_size: %d must be between 1 and 1000", key, p.PageSize)
+			return keyErr(key+"page_size", "%d must be between 1 and 1000", p.PageSize)
 		}
 	}
 	for kind, fields := range d.Fields {
 		if _, ok := Elements[kind]; !ok {
-			return fmt.Errorf("%sfields.%s: no such element kind%s", prefix, kind, didYouMean(kind, sortedNames(Elements)))
+			return keyErr(prefix+"fields."+kind, "no such element kind%s", didYouMean(kind, sortedNames(Elements)))
 		}
 		for name, key := range fields {
 			if !hasField(kind, name) {
-				return fmt.Errorf("%sfields.%s.%s: no such field%s", prefix, kind, name, didYouMean(name, fieldNames(kind)))
+				return keyErr(prefix+"fields."+kind+"."+name, "no such field%s", didYouMean(name, fieldNames(kind)))
 			}
 			if key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
-				return fmt.Errorf("%sfields.%s.%s: %q is not a dotted path such as data.customerId", prefix, kind, name, key)
+				return keyErr(prefix+"fields."+kind+"."+name, "%q is not a dotted path such as data.customerId", key)
 			}
 		}
 	}
@@ -236,4 +236,8 @@ func didYouMean(name string, known []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", n)
 	}
 	return ""
+}
+
+func keyErr(key, format string, args ...any) error {
+	return &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)}
 }

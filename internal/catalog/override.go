@@ -22,6 +22,12 @@ type Override struct {
 	Enabled    *bool
 	IDsPath    *string
 	PageSize   *int
+	Unit       *Unit
+
+	// A stream the catalog does not declare is declared by the config when
+	// its override names a Kind (and, for a report, its Report and Metric).
+	Kind   *Kind
+	Report *string
 }
 
 // Apply returns streams with the overrides applied: byReport keys are report
@@ -49,8 +55,16 @@ func Apply(streams []Stream, byReport, byStream map[string]Override) ([]Stream, 
 	}
 	for _, key := range sortedKeys(byStream) {
 		i := slices.IndexFunc(out, func(s Stream) bool { return s.Name == key })
+		if i < 0 && byStream[key].Kind != nil {
+			s, err := declare(streams, key, byStream[key])
+			if err != nil {
+				return nil, err
+			}
+			out, i = append(out, s), len(out)
+		}
 		if i < 0 {
-			return nil, &KeyError{Key: "streams." + key, Problem: "no such stream", Fix: suggest(key, streamNames(streams), "run 'engage-etl streams' for the list")}
+			return nil, &KeyError{Key: "streams." + key, Problem: "no such stream", Fix: suggest(key, streamNames(streams),
+				"run 'engage-etl streams' for the list, or set kind to declare a new stream")}
 		}
 		if err := byStream[key].check("streams." + key); err != nil {
 			return nil, err
@@ -76,7 +90,46 @@ func (o Override) check(key string) error {
 	if o.Body != nil && !json.Valid([]byte(*o.Body)) {
 		return &KeyError{Key: key + ".body", Problem: "not valid JSON", Fix: "write a JSON request template such as " + DateFilterBody}
 	}
+	if o.Unit != nil {
+		units := []string{string(Seconds), string(Count), string(MeanSeconds)}
+		if !slices.Contains(units, string(*o.Unit)) {
+			return &KeyError{Key: key + ".unit", Problem: fmt.Sprintf("%q is not a unit", *o.Unit), Fix: suggest(string(*o.Unit), units, "use one of "+strings.Join(units, ", "))}
+		}
+	}
 	return nil
+}
+
+// declare makes a stream the config declares: a copy of the first declared
+// stream of its kind (of its report family, for a report), renamed, with
+// what the override sets. A report stream needs its report and metric; its
+// groupBy is none unless set.
+func declare(known []Stream, name string, o Override) (Stream, error) {
+	key := "streams." + name
+	var kinds []string
+	tmpl := -1
+	for i, s := range known {
+		if !slices.Contains(kinds, string(s.Kind)) {
+			kinds = append(kinds, string(s.Kind))
+		}
+		if s.Kind == *o.Kind && tmpl < 0 {
+			tmpl = i
+		}
+	}
+	if tmpl < 0 {
+		return Stream{}, &KeyError{Key: key + ".kind", Problem: fmt.Sprintf("no such kind %q", *o.Kind), Fix: suggest(string(*o.Kind), kinds, "use one of "+strings.Join(kinds, ", "))}
+	}
+	s := known[tmpl]
+	if s.Kind == KindReport {
+		if o.Report == nil || *o.Report == "" || o.Metric == nil || *o.Metric == "" {
+			return Stream{}, &KeyError{Key: key, Problem: "a report stream needs report and metric", Fix: "e.g. report: chat, metric: CSAT_SCORE, group_by: CHANNEL, unit: mean_seconds"}
+		}
+		s.Report, s.GroupBy, s.Unit, s.Path = *o.Report, "", Count, "/report/"+*o.Report
+		if i := slices.IndexFunc(known, func(k Stream) bool { return k.Report == *o.Report }); i >= 0 {
+			s.Path = known[i].Path
+		}
+	}
+	s.Name, s.Disabled = name, false
+	return s, nil
 }
 
 func (s *Stream) apply(o Override) {
@@ -89,6 +142,7 @@ func (s *Stream) apply(o Override) {
 	set(&s.Lookback, o.Lookback)
 	set(&s.IDsPath, o.IDsPath)
 	set(&s.PageSize, o.PageSize)
+	set(&s.Unit, o.Unit)
 	if o.Enabled != nil {
 		s.Disabled = !*o.Enabled
 	}

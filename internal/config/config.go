@@ -35,6 +35,7 @@ type Config struct {
 	Schedules       map[string]string // stream group -> cron expression (UTC unless CRON_TZ=)
 	ShutdownTimeout time.Duration
 
+	dialect catalog.Dialect // the api: section over CONTRACT.md's; tenants may override it
 	reports map[string]catalog.Override
 	streams map[string]catalog.Override
 	envOnly bool // the one tenant came from ENGAGE_* variables
@@ -56,6 +57,7 @@ type Tenant struct {
 	Burst             int
 	MaxAttempts       int
 	WebhookSecret     Secret // shared secret of POST /webhooks/engage; empty: webhooks refused
+	Dialect           catalog.Dialect // how this tenant's API spells the contract (api:, tenants[].api:)
 }
 
 // Sync tunes the pipeline.
@@ -168,6 +170,7 @@ type file struct {
 	Tenants         []fileTenant            `yaml:"tenants"`
 	Reports         map[string]fileOverride `yaml:"reports"`
 	Streams         map[string]fileOverride `yaml:"streams"`
+	API             *fileAPI                `yaml:"api"`
 }
 
 type fileSync struct {
@@ -189,6 +192,7 @@ type fileTenant struct {
 	Burst             *int     `yaml:"burst"`
 	MaxAttempts       *int     `yaml:"max_attempts"`
 	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
+	API               *fileAPI `yaml:"api"`
 }
 
 type fileOverride struct {
@@ -202,6 +206,9 @@ type fileOverride struct {
 	Enabled    *bool   `yaml:"enabled"`
 	IDsPath    *string `yaml:"ids_path"`
 	PageSize   *int    `yaml:"page_size"`
+	Unit       *string `yaml:"unit"`
+	Kind       *string `yaml:"kind"`
+	Report     *string `yaml:"report"`
 }
 
 func (f *file) resolve(env LookupEnv) (*Config, error) {
@@ -250,18 +257,26 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}
 	}
 
+	if c.dialect, err = f.API.apply(catalog.Contract(), "api."); err != nil {
+		return nil, err
+	}
 	if len(f.Tenants) == 0 {
 		if t, ok, err := envTenant(env); err != nil {
 			return nil, err
 		} else if ok {
+			t.Dialect = c.dialect
 			c.Tenants = append(c.Tenants, t)
 			c.envOnly = true
 		}
 	}
 	seen := map[string]bool{}
 	for i, ft := range f.Tenants {
-		t, err := ft.resolve(fmt.Sprintf("tenants[%d]", i), env)
+		key := fmt.Sprintf("tenants[%d]", i)
+		t, err := ft.resolve(key, env)
 		if err != nil {
+			return nil, err
+		}
+		if t.Dialect, err = ft.API.apply(c.dialect, key+".api."); err != nil {
 			return nil, err
 		}
 		if seen[t.ID] {
@@ -413,7 +428,15 @@ func overrides(section string, in map[string]fileOverride) (map[string]catalog.O
 		o := catalog.Override{
 			Path: fo.Path, Method: fo.Method, Body: fo.Body, Metric: fo.Metric,
 			GroupBy: fo.GroupBy, WindowDays: fo.WindowDays, Enabled: fo.Enabled,
-			IDsPath: fo.IDsPath, PageSize: fo.PageSize,
+			IDsPath: fo.IDsPath, PageSize: fo.PageSize, Report: fo.Report,
+		}
+		if fo.Unit != nil {
+			u := catalog.Unit(*fo.Unit)
+			o.Unit = &u
+		}
+		if fo.Kind != nil {
+			k := catalog.Kind(*fo.Kind)
+			o.Kind = &k
 		}
 		if fo.Lookback != nil {
 			d, err := ParseDuration(*fo.Lookback)

@@ -106,7 +106,18 @@ func TestTwoDaemonsSplitTheWorkWithoutOverlap(t *testing.T) {
 	_, stopA := start(t, newDaemon(t, w, store, "daemon-a", "@every 1s"))
 	storeB := openStore(t, shared)
 	_, stopB := start(t, newDaemon(t, w, storeB, "daemon-b", "@every 1s"))
-	time.Sleep(6 * time.Second) // several ticks
+	// Several ticks: at least 6 s, and on a busy machine until the runs the
+	// test counts below are done (at most a minute).
+	time.Sleep(6 * time.Second)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		var finished int
+		if err := store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM etl.run_stream WHERE finished_at IS NOT NULL`).Scan(&finished); err != nil {
+			t.Fatal(err)
+		}
+		if finished >= 3*2*len(catalog.All()) {
+			break
+		}
+	}
 	if err := stopA(); err != nil {
 		t.Fatal(err)
 	}
