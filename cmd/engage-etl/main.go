@@ -32,6 +32,7 @@ Commands:
   status     where every tenant and stream stands: cursor, lag, last run
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
   rebuild    load the facts again from the kept raw answers, without the API
+  failures   the answers that failed their window: what the API sent, and why it failed
   migrate    apply or revert warehouse migrations: migrate up | down [N] | version | force N
   streams    list the declared streams
   simulate   serve a simulated Engage API
@@ -84,6 +85,7 @@ var commands = map[string]command{
 	"status":   {"status", runStatus},
 	"verify":   {"verify", runVerify},
 	"rebuild":  {"rebuild from raw", runRebuild},
+	"failures": {"failed answers", runFailures},
 	"migrate":  {"migrations", runMigrate},
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/engage-etl/engage-etl/internal/load"
 )
 
 func runStatus(ctx context.Context, e *env, args []string) error {
@@ -36,6 +38,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	now := time.Now()
+	defer printWarnings(e, statuses)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tCURSOR\tLAG\tLAST RUN\tMODE\tRESULT\tROWS\tERROR")
 	for _, s := range statuses {
@@ -51,6 +54,21 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			dash(s.LastMode), dash(s.LastStatus), s.LastRows, firstLine(s.LastError, 80))
 	}
 	return tw.Flush()
+}
+
+// printWarnings lists, after the table, the mapped fields the last runs
+// never saw: a green run whose config may name keys the API does not send.
+func printWarnings(e *env, statuses []load.StreamStatus) {
+	first := true
+	for _, s := range statuses {
+		for _, w := range s.LastWarnings {
+			if first {
+				fmt.Fprintln(e.stdout, "\nWarnings of the last runs (check these api.fields keys):")
+				first = false
+			}
+			fmt.Fprintf(e.stdout, "  %s %s: %s\n", s.TenantID, s.Stream, w)
+		}
+	}
 }
 
 func firstLine(s string, n int) string {

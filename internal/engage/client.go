@@ -238,8 +238,11 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(req.Method, req.Path, resp)
 	}
-	if err := decode(resp.Body); err != nil {
-		return fmt.Errorf("%s %s: decode response: %w", req.Method, req.Path, err)
+	answer := &headReader{r: resp.Body}
+	if err := decode(answer); err != nil {
+		io.Copy(io.Discard, io.LimitReader(answer, AnswerHead)) // the head of what decode left unread
+		return fmt.Errorf("%s %s: %w", req.Method, req.Path,
+			&AnswerError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Size: answer.n, Head: answer.head, Err: err})
 	}
 	return nil
 }

@@ -95,3 +95,51 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// AnswerError is a 2xx answer that could not be read: it says what came
+// (status, content type, size, first bytes), since "invalid character '<'"
+// alone does not tell an HTML login page from a cut JSON body.
+type AnswerError struct {
+	Status      int
+	ContentType string
+	Size        int64  // bytes read
+	Head        []byte // the first bytes, at most AnswerHead
+	Err         error
+}
+
+// AnswerHead bounds the bytes of a failed answer kept for diagnosis.
+const AnswerHead = 64 << 10
+
+func (e *AnswerError) Error() string {
+	snippet := e.Head
+	if len(snippet) > 80 {
+		snippet = snippet[:80]
+	}
+	return fmt.Sprintf("unreadable answer (status %d, %s, %d bytes, starting %q): %v",
+		e.Status, cmpOr(e.ContentType, "no content type"), e.Size, snippet, e.Err)
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// headReader keeps the first AnswerHead bytes of what is read through it.
+type headReader struct {
+	r    io.Reader
+	head []byte
+	n    int64
+}
+
+func (h *headReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.n += int64(n)
+	if room := AnswerHead - len(h.head); room > 0 {
+		h.head = append(h.head, p[:min(n, room)]...)
+	}
+	return n, err
+}

@@ -109,7 +109,7 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 	if err != nil {
 		return nil, err
 	}
-	return raw, decode(raw)
+	return raw, decode(raw) // on error the pages come back too, for diagnosis
 }
 
 // reachedSince reports whether a page of an activity log holds an event

@@ -77,6 +77,7 @@ type StreamStatus struct {
 	LastError        string
 	LastRows         int64
 	LastMode         string
+	LastWarnings     []string // mapped answer fields the last run never saw
 }
 
 // Status lists every tenant and stream that has a cursor or a run.
@@ -84,12 +85,13 @@ func (s *Store) Status(ctx context.Context) ([]StreamStatus, error) {
 	rows, err := s.pool.Query(ctx, `
 WITH last AS (
     SELECT DISTINCT ON (rs.tenant_id, rs.stream) rs.tenant_id, rs.stream, rs.started_at, rs.status,
-           COALESCE(rs.error, '') AS error, rs.rows_received, r.mode
+           COALESCE(rs.error, '') AS error, rs.rows_received, r.mode, rs.warnings
     FROM etl.run_stream rs JOIN etl.run r USING (run_id)
     ORDER BY rs.tenant_id, rs.stream, rs.started_at DESC
 )
 SELECT COALESCE(c.tenant_id, l.tenant_id), COALESCE(c.stream, l.stream), c.watermark,
-       l.started_at, COALESCE(l.status, ''), COALESCE(l.error, ''), COALESCE(l.rows_received, 0), COALESCE(l.mode, '')
+       l.started_at, COALESCE(l.status, ''), COALESCE(l.error, ''), COALESCE(l.rows_received, 0), COALESCE(l.mode, ''),
+       COALESCE(l.warnings, '{}')
 FROM etl.cursor c FULL JOIN last l ON l.tenant_id = c.tenant_id AND l.stream = c.stream
 ORDER BY 1, 2`)
 	if err != nil {
@@ -100,7 +102,7 @@ ORDER BY 1, 2`)
 	for rows.Next() {
 		var st StreamStatus
 		var cursor, last *time.Time
-		if err := rows.Scan(&st.TenantID, &st.Stream, &cursor, &last, &st.LastStatus, &st.LastError, &st.LastRows, &st.LastMode); err != nil {
+		if err := rows.Scan(&st.TenantID, &st.Stream, &cursor, &last, &st.LastStatus, &st.LastError, &st.LastRows, &st.LastMode, &st.LastWarnings); err != nil {
 			return nil, err
 		}
 		if cursor != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -21,8 +22,10 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 	if j.stream.Kind == catalog.KindMessages {
 		fetch = r.fetchMessages
 	}
+	fetchedAt := time.Now()
 	d, raws, err := fetch(ctx, j, w)
 	if err != nil {
+		r.keepFailed(ctx, j, w, fetchedAt, err, raws)
 		return 0, 0, nil, err
 	}
 	batch, received := d.batch, d.rows
@@ -58,11 +61,39 @@ func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (dec
 		d, err = decode(r.source(j, w), body)
 		return err
 	})
-	if err != nil {
-		return decoded{}, nil, err
-	}
 	raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
+	if err != nil {
+		return decoded{}, []load.Raw{raw}, err
+	}
 	return d, []load.Raw{raw}, nil
+}
+
+// keepFailed keeps what a failed window was answered, for diagnosis: the
+// unreadable answer the client saw, else the body that failed to decode.
+// Failures that received nothing (timeouts, 5xx after the retries) are in
+// the run history only.
+func (r *Runner) keepFailed(ctx context.Context, j *job, w extract.Window, at time.Time, err error, raws []load.Raw) {
+	f := load.FailedAnswer{TenantID: j.tenant.ID, Stream: j.stream.Name, WindowStart: w.Start, WindowEnd: w.End,
+		ReceivedAt: at, Error: err.Error()}
+	var bad *engage.AnswerError
+	var apiErr *engage.APIError
+	switch {
+	case errors.As(err, &bad):
+		f.Status, f.ContentType, f.Bytes, f.Head = bad.Status, bad.ContentType, bad.Size, bad.Head
+	case errors.As(err, &apiErr):
+		f.Status, f.Bytes, f.Head = apiErr.Status, int64(len(apiErr.Body)), []byte(apiErr.Body)
+	case len(raws) > 0:
+		p, ok := raws[0].(load.Payload)
+		if !ok || p.Body == nil {
+			return
+		}
+		f.Status, f.Bytes, f.Head = 200, int64(len(p.Body)), p.Body
+	default:
+		return
+	}
+	if kerr := r.Store.KeepFailed(ctx, f); kerr != nil {
+		r.Log.Warn("cannot keep the failed answer", "tenant", j.tenant.ID, "stream", j.stream.Name, "error", kerr)
+	}
 }
 
 // conversationRef is a conversation of the list a messages window reads.

@@ -83,9 +83,6 @@ type StreamResult struct {
 	// Locked means another process was loading this tenant's stream, so this
 	// run left it alone. It is not a failure.
 	Locked bool
-	// Warnings are mapped fields that no element of a non-empty answer had,
-	// each once: the config probably names a key the API does not send.
-	Warnings []string
 }
 
 // Result is the outcome of a run.

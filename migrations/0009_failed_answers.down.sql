@@ -1,0 +1,2 @@
+ALTER TABLE etl.run_stream DROP COLUMN warnings;
+DROP TABLE raw.failed_payload;
