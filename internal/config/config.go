@@ -56,7 +56,7 @@ type Tenant struct {
 	RequestsPerSecond float64
 	Burst             int
 	MaxAttempts       int
-	WebhookSecret     Secret // shared secret of POST /webhooks/engage; empty: webhooks refused
+	WebhookSecret     Secret          // shared secret of POST /webhooks/engage; empty: webhooks refused
 	Dialect           catalog.Dialect // how this tenant's API spells the contract (api:, tenants[].api:)
 }
 
