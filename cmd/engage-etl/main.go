@@ -33,6 +33,7 @@ Commands:
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
   rebuild    load the facts again from the kept raw answers, without the API
   failures   the answers that failed their window: what the API sent, and why it failed
+  check      ask each endpoint once and say whether the answers fit the configuration
   migrate    apply or revert warehouse migrations: migrate up | down [N] | version | force N
   streams    list the declared streams
   simulate   serve a simulated Engage API
@@ -86,6 +87,7 @@ var commands = map[string]command{
 	"verify":   {"verify", runVerify},
 	"rebuild":  {"rebuild from raw", runRebuild},
 	"failures": {"failed answers", runFailures},
+	"check":    {"check the API against the config", runCheck},
 	"migrate":  {"migrations", runMigrate},
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},

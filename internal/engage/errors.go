@@ -115,7 +115,7 @@ func (e *AnswerError) Error() string {
 	if len(snippet) > 80 {
 		snippet = snippet[:80]
 	}
-	return fmt.Sprintf("unreadable answer (status %d, %s, %d bytes, starting %q): %v",
+	return fmt.Sprintf("cannot load the answer (status %d, %s, %d bytes, starting %q): %v",
 		e.Status, cmpOr(e.ContentType, "no content type"), e.Size, snippet, e.Err)
 }
 

@@ -1,12 +1,17 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
+
+// ErrDayOutside is a report answer holding a day the request did not ask
+// for: the API buckets days in another time zone than the tenant's.
+var ErrDayOutside = errors.New("the API answered another day than asked (is the tenant's timezone the API's?)")
 
 // ReportRow is one bucket of a bucketed report: fact_report_metric's grain
 // within one (tenant, metric, groupBy).
@@ -27,7 +32,7 @@ func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportR
 			return nil, fmt.Errorf("report day key: %w", err)
 		}
 		if day.Before(from) || !day.Before(to) {
-			return nil, fmt.Errorf("report day %s is outside the requested days %s..%s", day, from, to.AddDays(-1))
+			return nil, fmt.Errorf("%w: report day %s is outside the requested days %s..%s", ErrDayOutside, day, from, to.AddDays(-1))
 		}
 		for group, value := range groups {
 			if groupBy == "" {

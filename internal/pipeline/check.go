@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/transform"
+)
+
+// Probe is what one endpoint of a tenant's API answered a check.
+type Probe struct {
+	TenantID string
+	Endpoint string   // method and path
+	Streams  []string // the streams that use it
+	OK       bool
+	Result   string // "ok, 12 elements", or what went wrong and which config key to look at
+}
+
+// Check asks each distinct endpoint the streams use for one local day (an
+// activity log for its last hour), paced like a sync, and says for each
+// whether the answer fits the configuration. It reads the answers as a sync
+// would, but writes nothing.
+func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Date, now time.Time) []Probe {
+	type endpoint struct {
+		stream  catalog.Stream // the first stream that uses it: the one asked
+		streams []string
+		list    bool // a messages stream's conversation list: keep a conversation to ask
+	}
+	var order []string
+	endpoints := map[string]*endpoint{}
+	add := func(key string, s catalog.Stream) {
+		if endpoints[key] == nil {
+			endpoints[key] = &endpoint{stream: s}
+			order = append(order, key)
+		}
+		endpoints[key].streams = append(endpoints[key].streams, s.Name)
+	}
+	for _, s := range streams {
+		if s.Kind == catalog.KindMessages {
+			add(s.IDsMethod+" "+s.IDsPath, s) // the conversation list, then one conversation's messages
+			endpoints[s.IDsMethod+" "+s.IDsPath].list = true
+		}
+		add(s.Method+" "+s.Path, s)
+	}
+	w := extract.Plan(day, day.AddDays(1), 1, t.Location)[0]
+	var conversation string // one the day had, to ask its messages
+	var out []Probe
+	for _, key := range order {
+		e := endpoints[key]
+		p := Probe{TenantID: t.ID, Endpoint: key, Streams: e.streams}
+		s := e.stream
+		var n int
+		var warnings []string
+		var err error
+		switch {
+		case e.list:
+			list := s
+			if s.Kind == catalog.KindMessages {
+				list.Kind, list.Method, list.Path = catalog.KindConversations, s.IDsMethod, s.IDsPath
+			}
+			_, err = extract.Answer(ctx, t.api(), list, w, func(body []byte) error {
+				m := newRemapper(t.dialect(), "conversations")
+				n = 0
+				err := each(m, body, func(c engage.Conversation) error {
+					n++
+					if conversation == "" {
+						conversation = c.ConversationID
+					}
+					return nil
+				})
+				warnings = m.missing()
+				return err
+			})
+		case s.Kind == catalog.KindMessages:
+			if conversation == "" {
+				p.OK, p.Result = true, "not asked: the day had no conversation"
+				out = append(out, p)
+				continue
+			}
+			err = extract.Conversations(ctx, t.api(), s, []string{conversation}, 1, func(_ string, body []byte) (err error) {
+				var rows []transform.MessageRow
+				rows, warnings, err = decodeMessages(source{tenant: t, stream: s}, body)
+				n = len(rows)
+				return err
+			})
+		default:
+			pw := w
+			if s.Kind == catalog.KindActivity {
+				pw = extract.Since(now.Add(-time.Hour), day, 0, now, t.Location)
+			}
+			_, err = extract.Answer(ctx, t.api(), s, pw, func(body []byte) error {
+				d, err := decode(source{tenant: t, stream: s, window: pw}, body)
+				n, warnings = d.rows, d.warnings
+				return err
+			})
+		}
+		p.OK, p.Result = diagnose(s, n, warnings, err)
+		out = append(out, p)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].OK && !out[j].OK })
+	return out
+}
+
+// diagnose says what an answer means for the configuration.
+func diagnose(s catalog.Stream, n int, warnings []string, err error) (bool, string) {
+	pathKey := "streams." + s.Name + ".path"
+	if s.Report != "" {
+		pathKey = "reports." + s.Report + ".path"
+	}
+	var apiErr *engage.APIError
+	var fieldErr *FieldError
+	switch {
+	case err == nil && len(warnings) > 0:
+		return false, fmt.Sprintf("ok, %d rows, but %s", n, strings.Join(warnings, "; "))
+	case err == nil:
+		return true, fmt.Sprintf("ok, %d rows", n)
+	case engage.IsAuth(err):
+		return false, fmt.Sprintf("%v: the token is refused: check the tenant's token", err)
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound:
+		return false, fmt.Sprintf("404 Not Found: set %s to the path this API serves", pathKey)
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
+		msg := apiErr.Message
+		if msg == "" {
+			msg = apiErr.Body
+		}
+		return false, fmt.Sprintf("400 Bad Request (%s): check api.date_filter (body, encoding) and the stream's body, metric and group_by", msg)
+	case errors.As(err, &fieldErr):
+		return false, fmt.Sprintf("shape: %v", fieldErr)
+	case errors.Is(err, transform.ErrDayOutside):
+		return false, fmt.Sprintf("%v: set the tenant's timezone to the zone the API buckets days in", err)
+	}
+	return false, err.Error()
+}
