@@ -1,0 +1,82 @@
+package main
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/testdb"
+)
+
+// dialectWorld serves one simulated world twice: in the contract's dialect
+// and in v2.
+func dialectWorld(t *testing.T) (contractURL, v2URL string) {
+	t.Helper()
+	sim, err := engagesim.New(engagesim.Config{Seed: 11, Days: 5, Now: time.Now().Add(-time.Hour), Scale: 40,
+		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "Europe/Vienna"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := httptest.NewServer(sim.ContractHandler())
+	t.Cleanup(c.Close)
+	v2 := httptest.NewServer(sim.DialectHandler(engagesim.DialectV2))
+	t.Cleanup(v2.Close)
+	return c.URL + engagesim.Prefix, v2.URL + engagesim.Prefix
+}
+
+func dialectEnv(t *testing.T, baseURL string) map[string]string {
+	return map[string]string{
+		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": baseURL, "ENGAGE_API_TOKEN": "right-token",
+		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
+	}
+}
+
+func TestAnotherDialectLoadsTheSameWarehouseWithAConfigFileAlone(t *testing.T) {
+	contractURL, v2URL := dialectWorld(t)
+	contract, v2 := dialectEnv(t, contractURL), dialectEnv(t, v2URL)
+	for _, env := range []map[string]string{contract, v2} {
+		if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+			t.Fatalf("migrate: %+v", r)
+		}
+	}
+	if r := cli(t, contract, "sync"); r.code != exitOK {
+		t.Fatalf("sync of the contract dialect: %+v", r)
+	}
+	if r := cli(t, v2, "check", "--config", "testdata/dialect-v2.yaml"); r.code != exitOK {
+		t.Errorf("check of v2 with its config: %+v", r)
+	}
+	if r := cli(t, v2, "sync", "--config", "testdata/dialect-v2.yaml"); r.code != exitOK {
+		t.Fatalf("sync of v2 with its config: %+v", r)
+	}
+	want, got := testdb.Checksums(t, contract["DATABASE_URL"]), testdb.Checksums(t, v2["DATABASE_URL"])
+	// Realtime snapshots are stamped with the minute each sync ran.
+	delete(want, "engage.fact_realtime_snapshot")
+	delete(got, "engage.fact_realtime_snapshot")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the v2 warehouse differs from the contract's (-contract +v2):\n%s", diff)
+	}
+	if n := count(t, v2["DATABASE_URL"], `SELECT count(*) FROM engage.dim_customer WHERE first_name IS NOT NULL AND first_name <> ''`); n == 0 {
+		t.Error("no customer has a first name: the renamed field was not mapped")
+	}
+}
+
+func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T) {
+	_, v2URL := dialectWorld(t)
+	env := dialectEnv(t, v2URL)
+	r := cli(t, env, "check")
+	if r.code != exitFailed {
+		t.Fatalf("check of v2 with the default config: exit %d, want 1\n%s", r.code, r.stdout)
+	}
+	for _, want := range []string{"404 Not Found: set reports.chat.path", "404 Not Found: set streams.users.path"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, " ok, ") {
+		t.Errorf("check says ok for an endpoint of another dialect:\n%s", r.stdout)
+	}
+}
