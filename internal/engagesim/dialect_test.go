@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -545,5 +546,41 @@ func TestWithDialectWrapsAnyContractHandler(t *testing.T) {
 	_, err = engagesim.New(engagesim.Config{Seed: 1, Days: 1, Now: now, Dialect: "v3"})
 	if err == nil || !strings.Contains(err.Error(), "contract, v2") {
 		t.Errorf("Dialect v3: %v, want an error naming contract, v2", err)
+	}
+}
+
+// TestDialectV2DocumentsItsData: DIALECT-V2.md names every rename, path,
+// parameter and cap DialectV2 holds, so the file a config is written from
+// cannot drift from what the simulator serves.
+func TestDialectV2DocumentsItsData(t *testing.T) {
+	b, err := os.ReadFile("DIALECT-V2.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	d := engagesim.DialectV2
+	want := []string{"?" + d.ConversationParam + "=<id>", `"` + d.DateFilter.PeriodKey + `": "` + d.DateFilter.Period + `"`,
+		`"` + d.DateFilter.FromKey + `"`, `"` + d.DateFilter.ToKey + `"`,
+		"query `" + d.Lists.PageParam + "`", "query `" + d.Lists.SizeParam + "`", fmt.Sprintf("**%d**", d.Lists.MaxSize),
+		"query `" + d.Activity.PageParam + "`", "query `" + d.Activity.SizeParam + "`", fmt.Sprintf("**%d**", d.Activity.MaxSize),
+		"`" + d.Activity.Items + "`", `"` + d.Lists.Items + `": [`}
+	for _, p := range d.Paths {
+		want = append(want, "`"+p.Dialect)
+	}
+	for kind, renames := range d.Fields {
+		for _, r := range renames {
+			want = append(want, "`"+kind+"`", "`"+r.Contract+"`→`"+r.Dialect+"`")
+		}
+		if len(renames) != len(v2Renames[kind]) {
+			t.Errorf("%s: DialectV2 renames %v, the test's spec %v", kind, renames, v2Renames[kind])
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(doc, w) {
+			t.Errorf("DIALECT-V2.md does not say %s", w)
+		}
+	}
+	if len(d.Fields) != len(v2Renames) {
+		t.Errorf("DialectV2 renames %d kinds, the test's spec %d", len(d.Fields), len(v2Renames))
 	}
 }
