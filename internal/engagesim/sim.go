@@ -13,6 +13,11 @@
 // deterministically per identical request, and MaxConsecutive bounds how often
 // one request fails in a row, so a test can demand "fails twice, then works".
 //
+// It serves CONTRACT.md, or the same world in a second wire dialect
+// (Config.Dialect "v2", DialectV2, DIALECT-V2.md) through a translating
+// wrapper (WithDialect, DialectHandler), so a client's configurable dialect
+// can be tested against an API that differs from the contract.
+//
 // Production code paths must not import this package, except the demo and
 // simulate commands.
 package engagesim
