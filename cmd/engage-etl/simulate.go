@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
@@ -112,11 +113,13 @@ func (f *simFlags) tenantList() []engagesim.TenantConfig {
 func runSimulate(ctx context.Context, e *env, args []string) error {
 	var c common
 	var sf simFlags
-	fs := newFlagSet(e, "simulate", "simulate [--addr 127.0.0.1:8089] [--seed N] [--days D] [--token T] [--timezone Z] [faults]")
+	fs := newFlagSet(e, "simulate", "simulate [--addr 127.0.0.1:8089] [--dialect contract|v2] [--seed N] [--days D] [--token T] [--timezone Z] [faults]")
 	c.register(fs, "info")
 	sf.register(fs, "UTC")
 	addr := fs.String("addr", "127.0.0.1:8089", "listen `address`")
 	hookURL := fs.String("webhook-url", "", "push the first tenant's webhooks (new conversation, status change, new message) to this `URL`, e.g. http://127.0.0.1:9464/webhooks/engage")
+	dialect := fs.String("dialect", "contract", "wire `dialect` served: "+strings.Join(engagesim.DialectNames(), " or ")+
+		" (v2 differs from CONTRACT.md in paths, date filter, paging and field names: internal/engagesim/DIALECT-V2.md)")
 	hookSecret := fs.String("webhook-secret", "", "shared `secret` sent with every webhook")
 	hookEvery := fs.Duration("webhook-interval", time.Second, "how often pending webhooks are pushed")
 	if err := parse(fs, args); err != nil {
@@ -130,6 +133,10 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := engagesim.LookupDialect(*dialect); err != nil || *dialect == "" {
+		return usageError{fmt.Errorf("--dialect %q: use one of %s", *dialect, strings.Join(engagesim.DialectNames(), ", "))}
+	}
+	cfg.Dialect = *dialect
 	sim, err := engagesim.New(cfg)
 	if err != nil {
 		return usageError{err}
@@ -138,7 +145,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Engage simulator at http://%s%s, %d days, clock at %s\n", ln.Addr(), engagesim.Prefix, sf.days, sim.Now().Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "Engage simulator at http://%s%s, dialect %s, %d days, clock at %s\n", ln.Addr(), engagesim.Prefix, *dialect, sf.days, sim.Now().Format(time.RFC3339))
 	for _, tc := range sim.Tenants() {
 		fmt.Fprintf(e.stdout, "  tenant %-10s zone %-18s token %s\n", tc.ID, tc.Timezone, tc.Token)
 	}

@@ -13,6 +13,11 @@
 // deterministically per identical request, and MaxConsecutive bounds how often
 // one request fails in a row, so a test can demand "fails twice, then works".
 //
+// It serves CONTRACT.md, or the same world in a second wire dialect
+// (Config.Dialect "v2", DialectV2, DIALECT-V2.md) through a translating
+// wrapper (WithDialect, DialectHandler), so a client's configurable dialect
+// can be tested against an API that differs from the contract.
+//
 // Production code paths must not import this package, except the demo and
 // simulate commands.
 package engagesim
@@ -55,6 +60,10 @@ type Config struct {
 	Faults    Faults
 	RateLimit float64 // requests per second per token, answered 429 beyond; 0: no limit
 	Logger    *slog.Logger
+	// Dialect is the wire dialect Handler serves, a name of Dialects:
+	// "" or "contract" (CONTRACT.md), "v2" (DialectV2, DIALECT-V2.md).
+	// ContractHandler and DialectHandler serve any dialect of the same world.
+	Dialect string
 }
 
 // presetTenants are the tenants DefaultTenants hands out, in different zones.
@@ -104,6 +113,7 @@ type Server struct {
 	tenants map[string]*tenant // by token
 	order   []*tenant
 	mux     *http.ServeMux
+	handler http.Handler // mux in Config.Dialect
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -137,6 +147,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Faults.RetryAfter <= 0 {
 		cfg.Faults.RetryAfter = time.Second
+	}
+	dialect, err := LookupDialect(cfg.Dialect)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -176,6 +190,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	wg.Wait()
 	s.routes()
+	s.handler = s.DialectHandler(dialect)
 	return s, nil
 }
 
@@ -209,8 +224,8 @@ func (s *Server) tenantByID(id string) *tenant {
 	return nil
 }
 
-// Handler serves the API.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler serves the API in Config.Dialect.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Now is the simulated time.
 func (s *Server) Now() time.Time { return s.clock.now() }
