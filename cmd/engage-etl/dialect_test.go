@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,77 @@ func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T
 	}
 	if strings.Contains(r.stdout, " ok, ") {
 		t.Errorf("check says ok for an endpoint of another dialect:\n%s", r.stdout)
+	}
+}
+
+// TestEachDialectDifferenceFailsLoudly leaves one part out of the v2 config
+// at a time: check names the config key of what is missing, and a sync
+// reports no stream of it ok.
+func TestEachDialectDifferenceFailsLoudly(t *testing.T) {
+	full, err := os.ReadFile("testdata/dialect-v2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := func(block string) string {
+		// Drop a block of the api: section (e.g. "  lists" or "    users"):
+		// its line and the lines indented below it.
+		var out []string
+		inAPI, skipping := false, false
+		for _, line := range strings.Split(string(full), "\n") {
+			indent := len(line) - len(strings.TrimLeft(line, " "))
+			if indent == 0 && line != "" {
+				inAPI = line == "api:"
+			}
+			switch {
+			case inAPI && strings.HasPrefix(line, block+":"):
+				skipping = true
+				continue
+			case skipping && indent > len(block)-len(strings.TrimLeft(block, " ")):
+				continue
+			}
+			skipping = false
+			out = append(out, line)
+		}
+		return strings.Join(out, "\n")
+	}
+	_, v2URL := dialectWorld(t)
+	cases := []struct {
+		block, streams, want string
+	}{
+		{"  date_filter", "conversations", "api.date_filter"},
+		{"  lists", "customers", "api.lists."},
+		{"  activity", "activity_livechat", "api.activity."},
+		{"    users", "users", "api.fields.users.email"},
+		{"    customers", "customers", "api.fields.customers.first_name"},
+		{"    conversations", "conversations", "api.fields.conversations"},
+		{"  messages", "messages", "api.messages.conversation_param"},
+	}
+	env := dialectEnv(t, v2URL)
+	for _, tc := range cases {
+		cfg := filepath.Join(t.TempDir(), "v2.yaml")
+		if err := os.WriteFile(cfg, []byte(without(tc.block)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := cli(t, env, "check", "--config", cfg, "--streams", tc.streams)
+		if r.code != exitFailed || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("v2 without %s: check exit %d, want 1 naming %s:\n%s%s", tc.block, r.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
+	_, v2URL := dialectWorld(t)
+	env := dialectEnv(t, v2URL)
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	r := cli(t, env, "sync")
+	if r.code != exitFailed {
+		t.Fatalf("sync of v2 with the default config: exit %d, want 1", r.code)
+	}
+	for _, line := range strings.Split(r.stdout, "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 2 && f[2] == "ok" {
+			t.Errorf("a stream reports ok against another dialect: %s", line)
+		}
 	}
 }

@@ -77,7 +77,7 @@ func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page)
 				return err
 			}
 			if page, err = readPage(b, p.Items); err != nil {
-				return err
+				return fmt.Errorf("%w (config key %s.items)", err, p.Config)
 			}
 			body = b
 			return nil

@@ -103,7 +103,14 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 				return err
 			})
 		}
-		p.OK, p.Result = diagnose(s, n, warnings, err)
+		pathKey := "streams." + s.Name + ".path"
+		switch {
+		case e.list && s.Kind == catalog.KindMessages:
+			pathKey = "streams." + s.Name + ".ids_path"
+		case s.Report != "":
+			pathKey = "reports." + s.Report + ".path"
+		}
+		p.OK, p.Result = diagnose(pathKey, badRequestKeys(s, e.list), n, warnings, err)
 		out = append(out, p)
 		if ctx.Err() != nil {
 			break
@@ -114,11 +121,7 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 }
 
 // diagnose says what an answer means for the configuration.
-func diagnose(s catalog.Stream, n int, warnings []string, err error) (bool, string) {
-	pathKey := "streams." + s.Name + ".path"
-	if s.Report != "" {
-		pathKey = "reports." + s.Report + ".path"
-	}
+func diagnose(pathKey, requestKeys string, n int, warnings []string, err error) (bool, string) {
 	var apiErr *engage.APIError
 	var fieldErr *FieldError
 	switch {
@@ -135,11 +138,26 @@ func diagnose(s catalog.Stream, n int, warnings []string, err error) (bool, stri
 		if msg == "" {
 			msg = apiErr.Body
 		}
-		return false, fmt.Sprintf("400 Bad Request (%s): check api.date_filter (body, encoding) and the stream's body, metric and group_by", msg)
+		return false, fmt.Sprintf("400 Bad Request (%s): check %s", msg, requestKeys)
 	case errors.As(err, &fieldErr):
 		return false, fmt.Sprintf("shape: %v", fieldErr)
 	case errors.Is(err, transform.ErrDayOutside):
 		return false, fmt.Sprintf("%v: set the tenant's timezone to the zone the API buckets days in", err)
 	}
 	return false, err.Error()
+}
+
+// badRequestKeys names the config keys that shape a stream's request.
+func badRequestKeys(s catalog.Stream, list bool) string {
+	switch {
+	case s.Kind == catalog.KindMessages && !list:
+		return "api.messages.conversation_param"
+	case s.Kind == catalog.KindActivity:
+		return "api.activity (page_param, size_param, first_page, sort)"
+	case s.Kind.Paged():
+		return "api.lists (page_param, size_param, first_page)"
+	case s.Method == "GET":
+		return "streams." + s.Name + ".path"
+	}
+	return "api.date_filter (body, encoding) and the stream's body, metric and group_by"
 }
