@@ -154,3 +154,54 @@ func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOfTheContractIsOKAndWritesNothing(t *testing.T) {
+	contractURL, _ := dialectWorld(t)
+	env := dialectEnv(t, contractURL)
+	if r := cli(t, env, "check"); r.code != exitOK || strings.Count(r.stdout, " ok, ") < 20 {
+		t.Fatalf("check of the contract: %+v", r)
+	}
+	if n := count(t, env["DATABASE_URL"], `SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`); n != 0 {
+		t.Errorf("check created %d tables, want none", n)
+	}
+}
+
+// TestAFixedMappingIsRebuiltFromRaw: a field mapped wrong loads empty (with
+// a warning); after the mapping is fixed, a rebuild loads it from the kept
+// answers without asking the API again.
+func TestAFixedMappingIsRebuiltFromRaw(t *testing.T) {
+	_, v2URL := dialectWorld(t)
+	env := dialectEnv(t, v2URL)
+	full, err := os.ReadFile("testdata/dialect-v2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Replace(string(full), "customers: {first_name: givenName, last_name: familyName}", "customers: {last_name: familyName}", 1)
+	cfg := filepath.Join(t.TempDir(), "v2.yaml")
+	if err := os.WriteFile(cfg, []byte(wrong), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	if r := cli(t, env, "sync", "--config", cfg, "--streams", "customers"); r.code != exitOK {
+		t.Fatalf("sync: %+v", r)
+	}
+	named := `SELECT count(*) FROM engage.dim_customer WHERE first_name <> ''`
+	if n := count(t, env["DATABASE_URL"], named); n != 0 {
+		t.Fatalf("%d customers with a first name under the wrong mapping", n)
+	}
+	if r := cli(t, env, "status", "--config", cfg); !strings.Contains(r.stdout, "api.fields.customers.first_name") {
+		t.Errorf("status does not warn of the unmatched mapping:\n%s", r.stdout)
+	}
+	if err := os.WriteFile(cfg, full, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["ENGAGE_BASE_URL"] = "http://127.0.0.1:1/rest/v1" // the API is gone
+	if r := cli(t, env, "rebuild", "--config", cfg, "--streams", "customers"); r.code != exitOK {
+		t.Fatalf("rebuild: %+v", r)
+	}
+	if n := count(t, env["DATABASE_URL"], named); n == 0 {
+		t.Error("no customer has a first name after the rebuild with the fixed mapping")
+	}
+}
