@@ -12,28 +12,36 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // DefaultBaseURL is the vendor cloud.
 const DefaultBaseURL = "https://api.chatvisor.com/rest/v1"
 
-// RetryPolicy bounds how often and how long a request is retried.
+// RetryPolicy bounds how often and how long a request is retried. A 429 is
+// backpressure, not a failure: it slows the tenant's pace and the request
+// waits (Retry-After, else the backoff) without using up an attempt, for at
+// most MaxThrottled in all; attempts count the failures (5xx, resets,
+// timeouts, bodies cut short).
 type RetryPolicy struct {
-	MaxAttempts   int           // total attempts, including the first
+	MaxAttempts   int           // attempts for failures, including the first
 	BaseDelay     time.Duration // first backoff; doubles on every attempt
 	MaxDelay      time.Duration // cap of one backoff
 	MaxRetryAfter time.Duration // cap of a server-requested Retry-After
+	MaxThrottled  time.Duration // how long 429s may hold one request back; 0: until its context ends
 }
 
-// DefaultRetryPolicy suits the Engage rate limits: five attempts over about 15s.
+// DefaultRetryPolicy suits the Engage rate limits: five attempts over about
+// 15s for failures, and up to 15 minutes of 429s.
 var DefaultRetryPolicy = RetryPolicy{
 	MaxAttempts:   5,
 	BaseDelay:     500 * time.Millisecond,
 	MaxDelay:      10 * time.Second,
 	MaxRetryAfter: 2 * time.Minute,
+	MaxThrottled:  15 * time.Minute,
 }
+
+// DefaultTimeout bounds one request, answer included.
+const DefaultTimeout = 2 * time.Minute
 
 // Attempt describes one HTTP exchange, for metrics.
 type Attempt struct {
@@ -52,7 +60,7 @@ type Client struct {
 	token    string
 	agent    string // User-Agent
 	http     *http.Client
-	limiter  *rate.Limiter
+	pace     *pacer
 	retry    RetryPolicy
 	log      *slog.Logger
 	observe  func(Attempt)
@@ -89,14 +97,20 @@ func WithHTTPClient(h *http.Client) Option {
 }
 
 // WithRate paces requests to rps per second with bursts of burst; rps <= 0
-// disables pacing.
+// disables pacing (for a local simulator). 429s lower the pace for a while
+// either way.
 func WithRate(rps float64, burst int) Option {
+	return func(c *Client) error { c.pace = newPacer(rps, burst); return nil }
+}
+
+// WithTimeout bounds one request, answer included (default DefaultTimeout).
+// A request that times out is retried like a reset.
+func WithTimeout(d time.Duration) Option {
 	return func(c *Client) error {
-		if rps <= 0 {
-			c.limiter = rate.NewLimiter(rate.Inf, 1)
-			return nil
+		if d <= 0 {
+			return errors.New("timeout must be positive")
 		}
-		c.limiter = rate.NewLimiter(rate.Limit(rps), max(burst, 1))
+		c.http.Timeout = d
 		return nil
 	}
 }
@@ -132,8 +146,8 @@ func New(token string, opts ...Option) (*Client, error) {
 	c := &Client{
 		token:   token,
 		agent:   "engage-etl",
-		http:    &http.Client{Timeout: 2 * time.Minute},
-		limiter: rate.NewLimiter(5, 5),
+		http:    &http.Client{Timeout: DefaultTimeout},
+		pace:    newPacer(5, 5),
 		retry:   DefaultRetryPolicy,
 		log:     slog.New(slog.DiscardHandler),
 		observe: func(Attempt) {},
@@ -167,18 +181,41 @@ type Request struct {
 // decode included, is retried while the failure is Retryable, so decode must
 // not keep state across calls: each call sees a complete new body.
 func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) error) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = c.once(ctx, req, decode)
-		retry := Retryable(err) && attempt < c.retry.MaxAttempts
-		if !retry {
-			if err != nil && attempt > 1 {
-				return fmt.Errorf("after %d attempts: %w", attempt, err)
-			}
+	attempts, throttles := 0, 0
+	var throttledSince time.Time
+	for {
+		err := c.once(ctx, req, decode)
+		now := time.Now()
+		if err == nil {
+			c.pace.ok(now)
+			return nil
+		}
+		if ctx.Err() != nil {
 			return err
 		}
-		delay := c.backoff(attempt, err)
-		c.log.Warn("retrying engage request", "path", req.Path, "attempt", attempt, "delay", delay, "error", err)
+		var delay time.Duration
+		if isThrottled(err) {
+			c.pace.throttled(now)
+			throttles++
+			if throttledSince.IsZero() {
+				throttledSince = now
+			}
+			if c.retry.MaxThrottled > 0 && now.Sub(throttledSince) >= c.retry.MaxThrottled {
+				return fmt.Errorf("throttled for %s (%d answers 429): %w", now.Sub(throttledSince).Round(time.Second), throttles, err)
+			}
+			delay = c.backoff(min(throttles, 8), err)
+			c.log.Debug("engage API throttles: waiting", "path", req.Path, "delay", delay, "pace", c.pace.current())
+		} else {
+			attempts++
+			if !Retryable(err) || attempts >= c.retry.MaxAttempts {
+				if attempts > 1 {
+					return fmt.Errorf("after %d attempts: %w", attempts, err)
+				}
+				return err
+			}
+			delay = c.backoff(attempts, err)
+			c.log.Warn("retrying engage request", "path", req.Path, "attempt", attempts, "delay", delay, "error", err)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -187,6 +224,12 @@ func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) err
 		case <-t.C:
 		}
 	}
+}
+
+// isThrottled reports whether err is the API's 429: backpressure.
+func isThrottled(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests
 }
 
 func (c *Client) backoff(attempt int, err error) time.Duration {
@@ -202,7 +245,7 @@ func (c *Client) backoff(attempt int, err error) time.Duration {
 }
 
 func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) error) (err error) {
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.pace.lim.Wait(ctx); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -42,7 +42,16 @@ func IsAuth(err error) bool {
 // limiting, server errors, and transport failures such as resets and bodies cut
 // short. Context cancellation is never retryable.
 func Retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	// A request's own timeout (WithTimeout) is a net.Error that times out;
+	// the caller's deadline is not retried (Do checks the caller's context).
+	var timeout net.Error
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var apiErr *APIError
