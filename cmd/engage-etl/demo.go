@@ -86,7 +86,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		loc, _ := time.LoadLocation(tc.Timezone) // validated by engagesim.New
 		cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: tc.ID, BaseURL: baseURL, Token: config.Secret(tc.Token),
 			Timezone: tc.Timezone, Location: loc, StartDate: civil.Of(sim.Now(), loc).AddDays(1 - sf.days),
-			RequestsPerSecond: 50, Burst: 10, MaxAttempts: engage.DefaultRetryPolicy.MaxAttempts, Dialect: catalog.Contract()})
+			RequestsPerSecond: 50, Burst: 10, MaxAttempts: engage.DefaultRetryPolicy.MaxAttempts, RequestTimeout: engage.DefaultTimeout,
+			Dialect: catalog.Contract()})
 	}
 	cfg.Sync.MessageParallelism = 8
 	tenants, err := pipelineTenants(cfg, "", sim.Now(), log)

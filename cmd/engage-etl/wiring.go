@@ -33,6 +33,7 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 			engage.WithBaseURL(t.BaseURL),
 			engage.WithRate(t.RequestsPerSecond, t.Burst),
 			engage.WithRetry(retryPolicy(t)),
+			engage.WithTimeout(t.RequestTimeout),
 			engage.WithLogger(log.With("tenant", t.ID)),
 			engage.WithUserAgent(userAgent()),
 		}
@@ -66,5 +67,6 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 		Store: store, Log: log, Now: now, Instance: instance,
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
+		WindowTimeout: s.WindowTimeout,
 	}
 }

@@ -56,17 +56,19 @@ type Tenant struct {
 	RequestsPerSecond float64
 	Burst             int
 	MaxAttempts       int
+	RequestTimeout    time.Duration   // one request, answer included
 	WebhookSecret     Secret          // shared secret of POST /webhooks/engage; empty: webhooks refused
 	Dialect           catalog.Dialect // how this tenant's API spells the contract (api:, tenants[].api:)
 }
 
 // Sync tunes the pipeline.
 type Sync struct {
-	WindowParallelism  int  // windows in flight per stream
-	StreamParallelism  int  // streams in flight per tenant
-	MessageParallelism int  // conversations whose messages are fetched at once
-	DefaultHistoryDays int  // history loaded on the first sync when no start_date is set
-	StoreMessageText   bool // keep chat message text (personal data); off by default
+	WindowParallelism  int           // windows in flight per stream
+	StreamParallelism  int           // streams in flight per tenant
+	MessageParallelism int           // conversations whose messages are fetched at once
+	DefaultHistoryDays int           // history loaded on the first sync when no start_date is set
+	StoreMessageText   bool          // keep chat message text (personal data); off by default
+	WindowTimeout      time.Duration // one window's fetch, 429 waits and retries included
 }
 
 // Defaults.
@@ -78,6 +80,7 @@ const (
 	DefaultHistoryDays        = 30
 	DefaultHTTPAddr           = "127.0.0.1:9464"
 	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultWindowTimeout      = 30 * time.Minute
 	DefaultTenantID           = "default"
 	DefaultTimezone           = "UTC"
 	maxRequestsPerSecondLimit = 1000
@@ -174,11 +177,12 @@ type file struct {
 }
 
 type fileSync struct {
-	WindowParallelism  *int  `yaml:"window_parallelism"`
-	StreamParallelism  *int  `yaml:"stream_parallelism"`
-	MessageParallelism *int  `yaml:"message_parallelism"`
-	DefaultHistoryDays *int  `yaml:"default_history_days"`
-	StoreMessageText   *bool `yaml:"store_message_text"`
+	WindowParallelism  *int   `yaml:"window_parallelism"`
+	StreamParallelism  *int   `yaml:"stream_parallelism"`
+	MessageParallelism *int   `yaml:"message_parallelism"`
+	DefaultHistoryDays *int   `yaml:"default_history_days"`
+	StoreMessageText   *bool  `yaml:"store_message_text"`
+	WindowTimeout      string `yaml:"window_timeout"`
 }
 
 type fileTenant struct {
@@ -191,6 +195,7 @@ type fileTenant struct {
 	RequestsPerSecond *float64 `yaml:"requests_per_second"`
 	Burst             *int     `yaml:"burst"`
 	MaxAttempts       *int     `yaml:"max_attempts"`
+	RequestTimeout    string   `yaml:"request_timeout"`
 	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
 	API               *fileAPI `yaml:"api"`
 }
@@ -252,6 +257,14 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		if v < 1 || v > 64 {
 			return nil, &Error{Key: key, Problem: fmt.Sprintf("%d is out of range", v), Fix: "use a number from 1 to 64"}
 		}
+	}
+	c.Sync.WindowTimeout = DefaultWindowTimeout
+	if f.Sync.WindowTimeout != "" {
+		d, err := ParseDuration(f.Sync.WindowTimeout)
+		if err != nil || d < time.Second {
+			return nil, &Error{Key: "sync.window_timeout", Problem: fmt.Sprintf("%q is not a duration of a second or more", f.Sync.WindowTimeout), Fix: "write e.g. 30m"}
+		}
+		c.Sync.WindowTimeout = d
 	}
 	if c.Sync.DefaultHistoryDays < 1 {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}
@@ -319,6 +332,14 @@ func (ft fileTenant) resolve(key string, env LookupEnv) (Tenant, error) {
 		RequestsPerSecond: deref(ft.RequestsPerSecond, DefaultRequestsPerSecond),
 		Burst:             deref(ft.Burst, 0),
 		MaxAttempts:       deref(ft.MaxAttempts, engage.DefaultRetryPolicy.MaxAttempts),
+		RequestTimeout:    engage.DefaultTimeout,
+	}
+	if ft.RequestTimeout != "" {
+		d, err := ParseDuration(ft.RequestTimeout)
+		if err != nil {
+			return t, &Error{Key: key + ".request_timeout", Problem: err.Error(), Fix: "write e.g. 2m or 90s"}
+		}
+		t.RequestTimeout = d
 	}
 	if !tenantID.MatchString(t.ID) {
 		return t, &Error{Key: key + ".id", Problem: fmt.Sprintf("%q is not a valid tenant id", t.ID), Fix: "use letters, digits, '.', '_' or '-'"}
@@ -366,6 +387,14 @@ func envTenant(env LookupEnv) (Tenant, bool, error) {
 		WebhookSecret:     Secret(get("ENGAGE_WEBHOOK_SECRET", "")),
 		RequestsPerSecond: DefaultRequestsPerSecond,
 		MaxAttempts:       engage.DefaultRetryPolicy.MaxAttempts,
+		RequestTimeout:    engage.DefaultTimeout,
+	}
+	if v := get("ENGAGE_REQUEST_TIMEOUT", ""); v != "" {
+		d, err := ParseDuration(v)
+		if err != nil {
+			return t, false, &Error{Key: "ENGAGE_REQUEST_TIMEOUT", Problem: err.Error(), Fix: "write e.g. 2m or 90s"}
+		}
+		t.RequestTimeout = d
 	}
 	if v := get("ENGAGE_REQUESTS_PER_SECOND", ""); v != "" {
 		rps, err := strconv.ParseFloat(v, 64)
@@ -418,6 +447,9 @@ func (t *Tenant) finish(prefix, startDate string) error {
 	}
 	if t.MaxAttempts < 1 || t.MaxAttempts > 20 {
 		return &Error{Key: key("max_attempts"), Problem: fmt.Sprintf("%d is out of range", t.MaxAttempts), Fix: "use a number from 1 to 20"}
+	}
+	if t.RequestTimeout < time.Second || t.RequestTimeout > time.Hour {
+		return &Error{Key: key("request_timeout"), Problem: fmt.Sprintf("%v is out of range", t.RequestTimeout), Fix: "use a duration from 1s to 1h, such as 2m"}
 	}
 	return nil
 }

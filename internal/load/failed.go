@@ -48,8 +48,12 @@ func (s *Store) KeepFailed(ctx context.Context, f FailedAnswer) error {
 	if len(head) > FailedHead {
 		head = head[:FailedHead]
 	}
-	_, err := s.pool.Exec(context.WithoutCancel(ctx), keepFailedSQL, f.TenantID, f.Stream, f.WindowStart, f.WindowEnd,
-		f.ReceivedAt, redact.String(f.Error), f.Status, f.ContentType, f.Bytes, head, failedPerStream)
+	ctx = context.WithoutCancel(ctx)
+	err := retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, keepFailedSQL, f.TenantID, f.Stream, f.WindowStart, f.WindowEnd,
+			f.ReceivedAt, redact.String(f.Error), f.Status, f.ContentType, f.Bytes, head, failedPerStream)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("keep failed answer: %w", err)
 	}

@@ -17,21 +17,24 @@ type StreamLock struct {
 // engage-etl process sharing a warehouse takes it around each stream, so two
 // daemons never load the same tenant and stream at once. The lock lives on a
 // dedicated connection; if the process dies, PostgreSQL releases it.
-func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (*StreamLock, bool, error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	var ok bool
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, stream).Scan(&ok)
-	if err != nil || !ok {
-		conn.Release()
+func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (lock *StreamLock, ok bool, err error) {
+	err = retry(ctx, func() error {
+		conn, err := s.pool.Acquire(ctx)
 		if err != nil {
-			return nil, false, fmt.Errorf("advisory lock: %w", err)
+			return err
 		}
-		return nil, false, nil
+		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, stream).Scan(&ok)
+		if err != nil || !ok {
+			conn.Release()
+			return err
+		}
+		lock = &StreamLock{conn: conn}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("advisory lock: %w", err)
 	}
-	return &StreamLock{conn: conn}, true, nil
+	return lock, ok, nil
 }
 
 // Release unlocks and returns the connection. If unlocking fails the

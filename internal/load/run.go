@@ -14,7 +14,9 @@ import (
 // Cursor returns a stream's watermark, or the zero time when it has none.
 func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time, error) {
 	var w time.Time
-	err := s.pool.QueryRow(ctx, `SELECT watermark FROM etl.cursor WHERE tenant_id = $1 AND stream = $2`, tenantID, stream).Scan(&w)
+	err := retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT watermark FROM etl.cursor WHERE tenant_id = $1 AND stream = $2`, tenantID, stream).Scan(&w)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -24,20 +26,24 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time,
 // FinishedBackfillWindows returns the starts and ends of the windows earlier
 // backfills finished for a stream, keyed by [start, end] in Unix milliseconds.
 func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream string) (map[[2]int64]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT window_start, window_end FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	done := map[[2]int64]bool{}
-	for rows.Next() {
-		var a, b time.Time
-		if err := rows.Scan(&a, &b); err != nil {
-			return nil, err
+	var done map[[2]int64]bool
+	err := retry(ctx, func() error {
+		rows, err := s.pool.Query(ctx, `SELECT window_start, window_end FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
+		if err != nil {
+			return err
 		}
-		done[[2]int64{a.UnixMilli(), b.UnixMilli()}] = true
-	}
-	return done, rows.Err()
+		defer rows.Close()
+		done = map[[2]int64]bool{}
+		for rows.Next() {
+			var a, b time.Time
+			if err := rows.Scan(&a, &b); err != nil {
+				return err
+			}
+			done[[2]int64{a.UnixMilli(), b.UnixMilli()}] = true
+		}
+		return rows.Err()
+	})
+	return done, err
 }
 
 // StartRun records a new run by the named process instance and returns its
@@ -79,10 +85,13 @@ type StreamRun struct {
 
 // StartStream records that a stream began.
 func (s *Store) StartStream(ctx context.Context, r StreamRun) error {
-	_, err := s.pool.Exec(ctx, `
+	return retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `
 INSERT INTO etl.run_stream (run_id, tenant_id, stream, windows_total, cursor_before)
-VALUES ($1, $2, $3, $4, $5)`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime(r.CursorBefore))
-	return err
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime(r.CursorBefore))
+		return err
+	})
 }
 
 // FinishStream records a stream's outcome. It uses its own short context so a
@@ -95,6 +104,7 @@ func (s *Store) FinishStream(r StreamRun) error {
 		m := redact.String(r.Err.Error()) // the run history is read by people too
 		msg = &m
 	}
+	return retry(ctx, func() error {
 	_, err := s.pool.Exec(ctx, `
 UPDATE etl.run_stream
 SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windows_failed = $7,
@@ -102,7 +112,8 @@ SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windo
 WHERE run_id = $1 AND tenant_id = $2 AND stream = $3`,
 		r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
 		r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip, nonNilStrings(r.Warnings))
-	return err
+		return err
+	})
 }
 
 func status(ok bool) string {

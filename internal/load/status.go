@@ -124,25 +124,29 @@ func (s *Store) ChangedConversations(ctx context.Context, tenantID string, count
 	for id := range counts {
 		ids = append(ids, id)
 	}
-	rows, err := s.pool.Query(ctx, `
+	var stored map[string]int
+	err := retry(ctx, func() error {
+		rows, err := s.pool.Query(ctx, `
 SELECT m.conversation_id, count(*)::int FROM engage.fact_message m
 JOIN engage.dim_tenant t ON t.tenant_key = m.tenant_key
 WHERE t.tenant_id = $1 AND m.conversation_id = ANY ($2)
 GROUP BY m.conversation_id`, tenantID, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	stored := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+		if err != nil {
+			return err
 		}
-		stored[id] = n
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		stored = map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			stored[id] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, err
 	}
 	changed := map[string]bool{}

@@ -13,10 +13,12 @@ WHERE dim_tenant.timezone IS DISTINCT FROM EXCLUDED.timezone`
 // EnsureTenant registers a tenant in dim_tenant (rewriting it only when its
 // zone changed) and returns its key.
 func (s *Store) EnsureTenant(ctx context.Context, tenantID, timezone string) (int, error) {
-	if _, err := s.pool.Exec(ctx, upsertTenantSQL, tenantID, timezone); err != nil {
-		return 0, fmt.Errorf("dim_tenant %s: %w", tenantID, err)
-	}
 	var key int
-	err := s.pool.QueryRow(ctx, `SELECT tenant_key FROM engage.dim_tenant WHERE tenant_id = $1`, tenantID).Scan(&key)
+	err := retry(ctx, func() error {
+		if _, err := s.pool.Exec(ctx, upsertTenantSQL, tenantID, timezone); err != nil {
+			return fmt.Errorf("dim_tenant %s: %w", tenantID, err)
+		}
+		return s.pool.QueryRow(ctx, `SELECT tenant_key FROM engage.dim_tenant WHERE tenant_id = $1`, tenantID).Scan(&key)
+	})
 	return key, err
 }

@@ -2,12 +2,10 @@ package load
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 )
@@ -30,15 +28,15 @@ type WindowCommit struct {
 }
 
 // CommitWindow writes a window's rows, raw payload and cursor advance in one
-// transaction. A deadlock or serialization failure between parallel windows
-// is retried a few times; any other error rolls everything back.
+// transaction. A transient failure (a deadlock between parallel windows, the
+// database restarting) is retried with the whole transaction (see retry); any
+// other error rolls everything back.
 func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64, err error) {
-	for attempt := 1; ; attempt++ {
+	err = retry(ctx, func() (err error) {
 		written, err = s.commitOnce(ctx, c)
-		if err == nil || !transient(err) || attempt == 3 {
-			return written, err
-		}
-	}
+		return err
+	})
+	return written, err
 }
 
 func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
@@ -75,11 +73,6 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 		return nil
 	})
 	return written, err
-}
-
-func transient(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // advanceCursorSQL only ever moves a watermark forward: a backfill or a

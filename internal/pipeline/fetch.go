@@ -23,8 +23,18 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		fetch = r.fetchMessages
 	}
 	fetchedAt := time.Now()
-	d, raws, err := fetch(ctx, j, w)
+	fctx := ctx
+	if r.WindowTimeout > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeoutCause(ctx, r.WindowTimeout,
+			fmt.Errorf("the window took longer than sync.window_timeout (%s)", r.WindowTimeout))
+		defer cancel()
+	}
+	d, raws, err := fetch(fctx, j, w)
 	if err != nil {
+		if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", err, cause)
+		}
 		r.keepFailed(ctx, j, w, fetchedAt, err, raws)
 		return 0, 0, nil, err
 	}

@@ -59,6 +59,7 @@ type Config struct {
 	StreamParallel   int                // streams in flight per tenant
 	MessageParallel  int                // conversations whose messages are fetched at once, per window
 	StoreMessageText bool               // keep chat text (personal data) in fact_message
+	WindowTimeout    time.Duration      // bounds one window's fetch, throttling and retries included; 0: none
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}

@@ -163,7 +163,7 @@ func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *jo
 		i := todo[k]
 		w := j.plan.windows[i]
 		start := time.Now()
-		received, written, warnings, err := r.window(ctx, cp, i, j, w)
+		received, written, warnings, err := r.windowRetried(ctx, cp, i, j, w, log)
 		if err != nil && ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
 		}
@@ -242,4 +242,33 @@ func addWarnings(have, more []string) []string {
 	}
 	slices.Sort(have)
 	return have
+}
+
+// windowAttempts bounds how often a window is tried: the client already
+// retries each request, and the store each transaction, but a window is many
+// requests, and faults compound over them.
+const windowAttempts = 3
+
+// windowRetried runs a window again, after a pause, while it fails in a way
+// that may pass (see retryable): the API's faults outlasting the client's
+// retries, or the warehouse restarting.
+func (r *Runner) windowRetried(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window, log *slog.Logger) (int, int64, []string, error) {
+	for attempt := 1; ; attempt++ {
+		received, written, warnings, err := r.window(ctx, cp, i, j, w)
+		if err == nil || attempt == windowAttempts || !retryable(err) || ctx.Err() != nil || r.draining() {
+			return received, written, warnings, err
+		}
+		pause := time.Duration(attempt) * time.Second
+		log.Warn("window failed; trying it again", "window_start", w.From.String(), "attempt", attempt, "pause", pause, "error", err)
+		select {
+		case <-ctx.Done():
+			return received, written, warnings, err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// retryable reports whether a failed window may pass when fetched again.
+func retryable(err error) bool {
+	return !engage.IsAuth(err) && (engage.Retryable(err) || load.Transient(err))
 }
