@@ -105,13 +105,13 @@ func (s *Store) FinishStream(r StreamRun) error {
 		msg = &m
 	}
 	return retry(ctx, func() error {
-	_, err := s.pool.Exec(ctx, `
+		_, err := s.pool.Exec(ctx, `
 UPDATE etl.run_stream
 SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windows_failed = $7,
     rows_received = $8, rows_written = $9, cursor_after = $10, error = $11, windows_skipped = $12, warnings = $13
 WHERE run_id = $1 AND tenant_id = $2 AND stream = $3`,
-		r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
-		r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip, nonNilStrings(r.Warnings))
+			r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
+			r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip, nonNilStrings(r.Warnings))
 		return err
 	})
 }
