@@ -21,13 +21,17 @@ type pacer struct {
 	lastRaise time.Time
 }
 
-// unpacedStart is where an unpaced client (a local simulator) starts slowing
-// down from on its first 429.
-const unpacedStart = 50
+// unpacedStart is where an unpaced client (meant for a local simulator)
+// starts slowing down from on its first 429, and unpacedFloor how slow it
+// gets: a simulator's 429s are faults to survive, not a quota to share.
+const (
+	unpacedStart = 100
+	unpacedFloor = 25
+)
 
 func newPacer(rps float64, burst int) *pacer {
 	if rps <= 0 {
-		return &pacer{lim: rate.NewLimiter(rate.Inf, 1), ceiling: rate.Inf, floor: 5}
+		return &pacer{lim: rate.NewLimiter(rate.Inf, 1), ceiling: rate.Inf, floor: unpacedFloor}
 	}
 	return &pacer{lim: rate.NewLimiter(rate.Limit(rps), max(burst, 1)), ceiling: rate.Limit(rps),
 		floor: max(rate.Limit(rps)/20, 0.2)}

@@ -46,6 +46,12 @@ type fixture struct {
 // runner whose clock is the simulator's.
 func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.Config)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, testdb.New(t), faults, mods...)
+}
+
+// newFixtureOn is newFixture with the warehouse at dsn.
+func newFixtureOn(t *testing.T, dsn string, faults engagesim.Faults, mods ...func(*engagesim.Config)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	cfg := engagesim.Config{
 		Seed: 7, Days: 14, Now: simNow, Faults: faults, Scale: 30,
@@ -66,7 +72,7 @@ func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.C
 	}))
 	t.Cleanup(srv.Close)
 
-	f.dsn = testdb.New(t)
+	f.dsn = dsn
 	store, err := load.Open(ctx, f.dsn)
 	if err != nil {
 		t.Fatal(err)
