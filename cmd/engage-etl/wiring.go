@@ -67,6 +67,6 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 		Store: store, Log: log, Now: now, Instance: instance,
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
-		WindowTimeout: s.WindowTimeout,
+		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes,
 	}
 }

@@ -69,6 +69,7 @@ type Sync struct {
 	DefaultHistoryDays int           // history loaded on the first sync when no start_date is set
 	StoreMessageText   bool          // keep chat message text (personal data); off by default
 	WindowTimeout      time.Duration // one window's fetch, 429 waits and retries included
+	ChunkBytes         int           // a chunk of a paged window (activity logs): its memory and raw row
 }
 
 // Defaults.
@@ -81,6 +82,7 @@ const (
 	DefaultHTTPAddr           = "127.0.0.1:9464"
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultWindowTimeout      = 30 * time.Minute
+	DefaultChunkBytes         = 4 << 20
 	DefaultTenantID           = "default"
 	DefaultTimezone           = "UTC"
 	maxRequestsPerSecondLimit = 1000
@@ -183,6 +185,7 @@ type fileSync struct {
 	DefaultHistoryDays *int   `yaml:"default_history_days"`
 	StoreMessageText   *bool  `yaml:"store_message_text"`
 	WindowTimeout      string `yaml:"window_timeout"`
+	ChunkBytes         *int   `yaml:"chunk_bytes"`
 }
 
 type fileTenant struct {
@@ -257,6 +260,10 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		if v < 1 || v > 64 {
 			return nil, &Error{Key: key, Problem: fmt.Sprintf("%d is out of range", v), Fix: "use a number from 1 to 64"}
 		}
+	}
+	c.Sync.ChunkBytes = deref(f.Sync.ChunkBytes, DefaultChunkBytes)
+	if c.Sync.ChunkBytes < 64<<10 || c.Sync.ChunkBytes > 256<<20 {
+		return nil, &Error{Key: "sync.chunk_bytes", Problem: fmt.Sprintf("%d is out of range", c.Sync.ChunkBytes), Fix: "use a number of bytes from 65536 (64 KiB) to 268435456 (256 MiB), such as 4194304"}
 	}
 	c.Sync.WindowTimeout = DefaultWindowTimeout
 	if f.Sync.WindowTimeout != "" {

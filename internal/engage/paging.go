@@ -42,9 +42,10 @@ type Paging struct {
 	Config               string // where the user configures this, named in errors (e.g. api.lists)
 }
 
-// Page is one page's elements.
+// Page is one page: its body as received and its elements.
 type Page struct {
 	Index int // 0 for the first page, whatever the API numbers it
+	Body  []byte
 	Items []json.RawMessage
 }
 
@@ -55,9 +56,8 @@ type Page struct {
 // server served before: a short first page is not an end, since the server
 // may cap the page size below the one asked. A page repeating the previous
 // one means the server ignores the paging parameters: that fails at once.
-// It returns the raw pages as one JSON array.
-func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page) (done bool, err error)) (raw []byte, err error) {
-	var pages [][]byte
+// Pages holds one page at a time: fn keeps what it needs.
+func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page) (done bool, err error)) error {
 	var prevIDs []string
 	served := 0
 	for i := 0; i < maxPages; i++ {
@@ -83,27 +83,26 @@ func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("page %d: %w", i, err)
+			return fmt.Errorf("page %d: %w", i, err)
 		}
-		pages = append(pages, body)
 		ids := pageIDs(page.items, p.ID)
 		if i > 0 && len(ids) > 0 && slices.Equal(ids, prevIDs) {
-			return nil, fmt.Errorf("page %d repeats page %d: the server ignores the paging parameters %q and %q (config keys %s.page_param, %s.size_param, %s.first_page)",
+			return fmt.Errorf("page %d repeats page %d: the server ignores the paging parameters %q and %q (config keys %s.page_param, %s.size_param, %s.first_page)",
 				i, i-1, p.PageParam, p.SizeParam, p.Config, p.Config, p.Config)
 		}
 		prevIDs = ids
-		done, err := fn(Page{Index: i, Items: page.items})
+		done, err := fn(Page{Index: i, Body: body, Items: page.items})
 		if err != nil {
-			return nil, fmt.Errorf("page %d: %w", i, err)
+			return fmt.Errorf("page %d: %w", i, err)
 		}
 		n := len(page.items)
 		switch {
 		case done, n == 0, page.last, page.totalPages > 0 && i+1 >= page.totalPages, n < served:
-			return JoinJSON(pages), nil
+			return nil
 		}
 		served = max(served, n)
 	}
-	return nil, fmt.Errorf("%s: more than %d pages without an end (config keys %s.page_param, %s.size_param)", req.Path, maxPages, p.Config, p.Config)
+	return fmt.Errorf("%s: more than %d pages without an end (config keys %s.page_param, %s.size_param)", req.Path, maxPages, p.Config, p.Config)
 }
 
 // pageShape is what paging reads of a page.

@@ -42,7 +42,7 @@ func listServer(t *testing.T, n, def, cap int, pageParam, sizeParam string, firs
 }
 
 func readAll(c *engage.Client, p engage.Paging) (ids []string, err error) {
-	_, err = c.Pages(context.Background(), engage.Request{Method: "GET", Path: "/user"}, p, func(pg engage.Page) (bool, error) {
+	err = c.Pages(context.Background(), engage.Request{Method: "GET", Path: "/user"}, p, func(pg engage.Page) (bool, error) {
 		for _, it := range pg.Items {
 			var e struct{ ID string }
 			json.Unmarshal(it, &e)

@@ -98,18 +98,36 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 		})
 		return raw, err
 	}
-	p := api.paging(s)
-	done := func(engage.Page) (bool, error) { return false, nil }
-	if s.Kind == catalog.KindActivity {
-		// Newest first: the log is read back to the window's start.
-		at := api.dialect().Fields["activity"]["timestamp"]
-		done = func(pg engage.Page) (bool, error) { return reachedSince(pg, at, w.Start) }
-	}
-	raw, err := c.Pages(ctx, req, p, done)
+	var pages [][]byte
+	err = EachPage(ctx, api, s, w, func(pg engage.Page) error {
+		pages = append(pages, pg.Body)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	raw := engage.JoinJSON(pages)
 	return raw, decode(raw) // on error the pages come back too, for diagnosis
+}
+
+// EachPage reads a paged stream's window page by page (CONTRACT.md §5 and
+// §6), handing fn one page at a time; an activity log is read newest first
+// back to the window's start.
+func EachPage(ctx context.Context, api API, s catalog.Stream, w Window, fn func(engage.Page) error) error {
+	req, err := Request(api, s, w)
+	if err != nil {
+		return err
+	}
+	at := api.dialect().Fields["activity"]["timestamp"]
+	return api.Client.Pages(ctx, req, api.paging(s), func(pg engage.Page) (bool, error) {
+		if err := fn(pg); err != nil {
+			return false, err
+		}
+		if s.Kind != catalog.KindActivity {
+			return false, nil
+		}
+		return reachedSince(pg, at, w.Start)
+	})
 }
 
 // reachedSince reports whether a page of an activity log holds an event

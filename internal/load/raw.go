@@ -23,18 +23,19 @@ type Raw interface {
 type Payload struct {
 	Stream     string
 	Start, End time.Time
+	Chunk      int // part of a window answered in chunks, from 0
 	FetchedAt  time.Time
 	Body       []byte
 }
 
 const upsertPayloadSQL = `
-INSERT INTO raw.payload (tenant_id, stream, window_start, window_end, fetched_at, body)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-ON CONFLICT (tenant_id, stream, window_start) DO UPDATE
+INSERT INTO raw.payload (tenant_id, stream, window_start, window_end, fetched_at, body, chunk)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+ON CONFLICT (tenant_id, stream, window_start, chunk) DO UPDATE
 SET window_end = EXCLUDED.window_end, fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`
 
 func (p Payload) keep(ctx context.Context, tx pgx.Tx, tenantID string) (bool, error) {
-	if _, err := tx.Exec(ctx, upsertPayloadSQL, tenantID, p.Stream, p.Start, p.End, p.FetchedAt, string(p.Body)); err != nil {
+	if _, err := tx.Exec(ctx, upsertPayloadSQL, tenantID, p.Stream, p.Start, p.End, p.FetchedAt, string(p.Body), p.Chunk); err != nil {
 		return false, fmt.Errorf("store raw payload: %w", err)
 	}
 	return true, nil

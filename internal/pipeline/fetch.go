@@ -18,6 +18,9 @@ import (
 // window fetches one window from the API, turns its answer into rows and
 // commits them with the answer and the cursor advance.
 func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, warnings []string, err error) {
+	if j.stream.Kind == catalog.KindActivity {
+		return r.chunkedWindow(ctx, cp, i, j, w)
+	}
 	fetch := r.fetchAnswer
 	if j.stream.Kind == catalog.KindMessages {
 		fetch = r.fetchMessages

@@ -31,8 +31,9 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 // Backfill loads the local days [from, to) of every stream, whatever the
 // cursors say. Windows an earlier backfill finished are skipped unless redo,
 // so a killed backfill resumes where it stopped. A backfill moves a cursor
-// only forward, and only when its range starts at or before the cursor, so
-// it never jumps a cursor over days nobody loaded. Lists are loaded as they
+// only forward, and only when its range starts at or before the cursor (or,
+// for a stream without one, at or before the tenant's first day), so it
+// never jumps a cursor over days nobody loaded. Lists are loaded as they
 // are now; realtime figures have no history and are left out.
 func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date, redo bool) (Result, error) {
 	var kept []catalog.Stream
@@ -43,7 +44,15 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 	}
 	return r.run(ctx, "backfill", tenants, kept, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
-		p := plan{backfill: true}
+		// A backfill moves a cursor only when its range joins the loaded
+		// history: it starts at or before the cursor, or, for a stream never
+		// loaded, at or before the tenant's first day (then the next sync
+		// re-reads only its lookback, not the history just loaded).
+		joins := !from.Start(t.Location).After(cursor)
+		if cursor.IsZero() {
+			joins = !from.After(t.Start)
+		}
+		p := plan{backfill: true, advance: joins}
 		switch s.Kind.Planning() {
 		case catalog.PlanSnapshot:
 			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
@@ -60,7 +69,6 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 				end = to
 			}
 			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
-			p.advance = !cursor.IsZero() && !from.Start(t.Location).After(cursor)
 		}
 		if redo {
 			return p, nil

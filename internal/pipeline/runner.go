@@ -60,6 +60,7 @@ type Config struct {
 	MessageParallel  int                // conversations whose messages are fetched at once, per window
 	StoreMessageText bool               // keep chat text (personal data) in fact_message
 	WindowTimeout    time.Duration      // bounds one window's fetch, throttling and retries included; 0: none
+	ChunkBytes       int                // bounds a chunk of a paged window (activity logs); 0: 4 MiB
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}

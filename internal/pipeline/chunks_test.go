@@ -1,0 +1,88 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+	"github.com/engage-etl/engage-etl/internal/testdb"
+)
+
+func TestActivityIsCommittedInBoundedChunks(t *testing.T) {
+	whole := newFixture(t, engagesim.Faults{})
+	streams := selectStreams(t, "activity_*")
+	if res := whole.sync(t, streams); !res.OK() {
+		t.Fatalf("sync:\n%s", failures(res))
+	}
+	f := newFixture(t, engagesim.Faults{})
+	cfg := f.runner.Config
+	cfg.ChunkBytes = 64 << 10
+	f.runner = pipeline.New(cfg)
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("chunked sync:\n%s", failures(res))
+	}
+	var chunks, biggest int
+	if err := f.store.Pool().QueryRow(context.Background(), `
+SELECT count(*), max(octet_length(body::text)) FROM raw.payload WHERE stream = 'activity_livechat'`).Scan(&chunks, &biggest); err != nil {
+		t.Fatal(err)
+	}
+	if chunks < 3 {
+		t.Errorf("activity_livechat was kept in %d raw rows, want several chunks", chunks)
+	}
+	// A chunk closes at the page that passes the bound: at most a page over.
+	if biggest > 64<<10+200<<10 {
+		t.Errorf("the biggest chunk holds %d bytes, want about 64 KiB", biggest)
+	}
+	if diff := cmp.Diff(testdb.Checksums(t, whole.dsn), testdb.Checksums(t, f.dsn)); diff != "" {
+		t.Errorf("chunked load differs from a load in one piece (-whole +chunked):\n%s", diff)
+	}
+	// A rebuild replays every chunk.
+	if res, err := f.runner.Rebuild(context.Background(), f.tenants, streams, f.tenant.Start, civil.Of(simNow, f.tenant.Location).AddDays(1)); err != nil || !res.OK() {
+		t.Fatalf("rebuild: %v %+v", err, res)
+	}
+}
+
+func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	var streams []catalog.Stream
+	for _, s := range catalog.All() {
+		if s.Kind != catalog.KindRealtime {
+			streams = append(streams, s)
+		}
+	}
+	today := civil.Of(simNow, f.tenant.Location)
+	bf, err := f.runner.Backfill(context.Background(), f.tenants, streams, f.tenant.Start, today.AddDays(1), false)
+	if err != nil || !bf.OK() {
+		t.Fatalf("backfill: %v\n%s", err, failures(bf))
+	}
+	backfilled := map[string]int64{}
+	for _, s := range bf.Streams {
+		backfilled[s.Stream] = s.RowsReceived
+		if s.CursorAfter.IsZero() {
+			t.Errorf("%s: no cursor after a backfill from the tenant's first day", s.Stream)
+		}
+	}
+	sync := f.sync(t, streams)
+	if !sync.OK() {
+		t.Fatalf("sync:\n%s", failures(sync))
+	}
+	// The sync re-reads its lookback only: a few of 14 days. (Lists have
+	// no days: every sync reads them whole.)
+	kinds := map[string]catalog.Kind{}
+	for _, s := range streams {
+		kinds[s.Name] = s.Kind
+	}
+	for _, s := range sync.Streams {
+		if kinds[s.Stream].Planning() == catalog.PlanSnapshot {
+			continue
+		}
+		if b := backfilled[s.Stream]; b > 100 && s.RowsReceived*2 > b {
+			t.Errorf("%s: the sync after the backfill read %d rows of the %d backfilled: more than its lookback", s.Stream, s.RowsReceived, b)
+		}
+	}
+}
