@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,77 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, testdb.Checksums(t, killed)); diff != "" {
 		t.Errorf("killed and resumed warehouse differs from a clean one (-clean +killed):\n%s", diff)
+	}
+}
+
+// TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing kills a
+// backfill of the activity logs, committed in 64 KiB chunks, at random
+// moments: the resumed backfill equals a clean one, and no raw row is
+// bigger than a chunk and a page.
+func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.T) {
+	sim, err := engagesim.New(engagesim.Config{Seed: 4, Days: 14, Now: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC),
+		Scale: 60, Latency: 2 * time.Millisecond, Tenants: []engagesim.TenantConfig{{ID: "acme", Token: "tok", Timezone: "Europe/Vienna"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "chunks.yaml")
+	if err := os.WriteFile(cfg, []byte("sync:\n  chunk_bytes: 65536\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(dsn string) map[string]string {
+		return map[string]string{"DATABASE_URL": dsn, "ENGAGE_BASE_URL": srv.URL + engagesim.Prefix,
+			"ENGAGE_API_TOKEN": "tok", "ENGAGE_TENANT_ID": "acme", "ENGAGE_TIMEZONE": "Europe/Vienna",
+			"ENGAGE_REQUESTS_PER_SECOND": "1000", "ENGAGE_START_DATE": "2026-10-21"}
+	}
+	backfill := []string{"backfill", "--config", cfg, "--from", "2026-10-21", "--to", "2026-11-04", "--streams", "activity_*"}
+	clean := testdb.New(t)
+	if r := cli(t, env(clean), "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	started := time.Now()
+	if r := cli(t, env(clean), backfill...); r.code != exitOK {
+		t.Fatalf("clean backfill: %s", r.stderr)
+	}
+	cleanTook := time.Since(started)
+
+	killed := testdb.New(t)
+	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
+		t.Fatalf("migrate: %+v", r)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	interrupted := 0
+	for i := 0; i < 4; i++ {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", "ENGAGE_ETL_TEST_RUN_MAIN="+strings.Join(backfill, "\x1f"))
+		for k, v := range env(killed) {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Duration(rng.Int64N(int64(cleanTook*3/4))) + 50*time.Millisecond
+		time.Sleep(at)
+		cmd.Process.Kill()
+		if err := cmd.Wait(); err != nil {
+			if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
+				interrupted++
+			}
+		}
+	}
+	if interrupted < 2 {
+		t.Errorf("only %d of 4 kills interrupted a running backfill", interrupted)
+	}
+	if r := cli(t, env(killed), backfill...); r.code != exitOK {
+		t.Fatalf("resumed backfill: %s", r.stderr)
+	}
+	if diff := cmp.Diff(testdb.Checksums(t, clean), testdb.Checksums(t, killed)); diff != "" {
+		t.Errorf("killed and resumed warehouse differs from a clean one (-clean +killed):\n%s", diff)
+	}
+	chunks := count(t, killed, `SELECT count(*) FROM raw.payload WHERE stream LIKE 'activity%'`)
+	biggest := count(t, killed, `SELECT max(octet_length(body::text)) FROM raw.payload WHERE stream LIKE 'activity%'`)
+	if chunks < 8 || biggest > 64<<10+256<<10 {
+		t.Errorf("activity kept in %d raw rows, the biggest %d bytes: want many rows of about 64 KiB", chunks, biggest)
 	}
 }
