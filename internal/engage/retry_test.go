@@ -2,9 +2,11 @@ package engage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,4 +109,17 @@ func TestPaceAdaptsToTheServersLimit(t *testing.T) {
 		t.Errorf("only %d requests succeeded in 4s against a 20/s limit", done.Load())
 	}
 	t.Logf("%d ok, %d throttled, pace %.1f/s", done.Load(), throttled.Load(), c.Pace())
+}
+
+func TestAnHTMLPageAnsweredWith200SaysWhatItWas(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<html><body>Please log in</body></html>")
+	}))
+	t.Cleanup(srv.Close)
+	_, err := fetch(newClient(t, srv.URL, "tok"), agentReport("ONLINE_TIME"))
+	var bad *engage.AnswerError
+	if !errors.As(err, &bad) || bad.Status != 200 || !strings.Contains(err.Error(), "text/html") || !strings.Contains(err.Error(), "Please log in") {
+		t.Errorf("err = %v; want the status, content type and first bytes of the page", err)
+	}
 }

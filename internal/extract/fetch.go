@@ -86,9 +86,12 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 	if !s.Kind.Paged() {
 		var raw []byte
 		err := c.Do(ctx, req, func(r io.Reader) error {
-			body, err := io.ReadAll(r)
+			body, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
 			if err != nil {
 				return err
+			}
+			if len(body) > MaxAnswerBytes {
+				return tooBig(s)
 			}
 			if err := decode(body); err != nil {
 				return err
@@ -99,7 +102,11 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 		return raw, err
 	}
 	var pages [][]byte
+	size := 0
 	err = EachPage(ctx, api, s, w, func(pg engage.Page) error {
+		if size += len(pg.Body); size > MaxAnswerBytes {
+			return tooBig(s)
+		}
 		pages = append(pages, pg.Body)
 		return nil
 	})
@@ -108,6 +115,18 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 	}
 	raw := engage.JoinJSON(pages)
 	return raw, decode(raw) // on error the pages come back too, for diagnosis
+}
+
+// MaxAnswerBytes bounds the answer of one window held whole (all but the
+// chunked activity logs): it is decoded in memory and kept as one jsonb
+// value, whose limit is 256 MB.
+const MaxAnswerBytes = 128 << 20
+
+func tooBig(s catalog.Stream) error {
+	if s.Kind.Paged() {
+		return fmt.Errorf("the pages of one window passed %d MiB: the list is too long to load in one piece", MaxAnswerBytes>>20)
+	}
+	return fmt.Errorf("the answer of one window passed %d MiB: lower streams.%s.window_days", MaxAnswerBytes>>20, s.Name)
 }
 
 // EachPage reads a paged stream's window page by page (CONTRACT.md §5 and
