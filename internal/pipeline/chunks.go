@@ -39,16 +39,7 @@ func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *jo
 			Start: w.Start, End: w.End, Batch: d.batch, Raws: []load.Raw{raw}, Rows: received + d.rows}
 		var n int64
 		if last {
-			err = cp.commit(i, func(advanceTo time.Time) (err error) {
-				if j.plan.advance {
-					c.AdvanceTo = advanceTo
-				}
-				if j.plan.backfill {
-					c.BackfillRun = j.runID
-				}
-				n, err = r.Store.CommitWindow(ctx, c)
-				return err
-			})
+			n, err = r.commitWindow(ctx, cp, i, j, c)
 		} else {
 			n, err = r.Store.CommitWindow(ctx, c)
 		}

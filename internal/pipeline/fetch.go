@@ -41,12 +41,21 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		r.keepFailed(ctx, j, w, fetchedAt, err, raws)
 		return 0, 0, nil, err
 	}
-	batch, received := d.batch, d.rows
-	err = cp.commit(i, func(advanceTo time.Time) error {
-		c := load.WindowCommit{
-			TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
-			Start: w.Start, End: w.End, Batch: batch, Raws: raws, Rows: received,
-		}
+	written, err = r.commitWindow(ctx, cp, i, j, load.WindowCommit{
+		TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
+		Start: w.Start, End: w.End, Batch: d.batch, Raws: raws, Rows: d.rows,
+	})
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("load: %w", err)
+	}
+	return d.rows, written, d.warnings, nil
+}
+
+// commitWindow commits what completes window i of a job, with the cursor
+// advance the checkpoint allows and, for a backfill, the record that the
+// window is finished.
+func (r *Runner) commitWindow(ctx context.Context, cp *checkpoint, i int, j *job, c load.WindowCommit) (written int64, err error) {
+	err = cp.commit(i, func(advanceTo time.Time) (err error) {
 		if j.plan.advance {
 			c.AdvanceTo = advanceTo
 		}
@@ -56,10 +65,7 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		written, err = r.Store.CommitWindow(ctx, c)
 		return err
 	})
-	if err != nil {
-		return 0, 0, nil, fmt.Errorf("load: %w", err)
-	}
-	return received, written, d.warnings, nil
+	return written, err
 }
 
 func (r *Runner) source(j *job, w extract.Window) source {

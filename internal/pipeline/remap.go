@@ -60,7 +60,9 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s element is not a JSON object: %w", m.kind, err)
 	}
 	m.count++
-	out := make(map[string]json.RawMessage, len(m.fields))
+	// The contract's keys are plain ASCII names: the object is written as
+	// bytes, not marshalled from a map, on the hot path of every element.
+	out := append(make([]byte, 0, len(raw)+16), '{')
 	for _, f := range m.fields {
 		v, present := lookup(obj, f.path)
 		if present {
@@ -76,9 +78,12 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 		if err != nil {
 			return nil, &FieldError{m.kind, f.Name, strings.Join(f.path, "."), err.Error()}
 		}
-		out[f.Key] = cv
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(append(out, '"'), f.Key...), '"', ':'), cv...)
 	}
-	return json.Marshal(out)
+	return append(out, '}'), nil
 }
 
 // missing lists the optional fields whose key no element of a non-empty
