@@ -56,6 +56,11 @@ func SyncRange(cursor time.Time, start civil.Date, lookback time.Duration, now t
 	// Whole days: a lookback of 36h re-reads two days before the cursor's day.
 	back := int((lookback + 24*time.Hour - 1) / (24 * time.Hour))
 	from = civil.Of(cursor, loc).AddDays(-back)
+	// A local day is not always 24 hours (DST, Apia's skipped 2011-12-30):
+	// never start after the day of the instant the lookback reaches.
+	if d := civil.Of(cursor.Add(-lookback), loc); d.Before(from) {
+		from = d
+	}
 	if from.After(to) {
 		from = to
 	}

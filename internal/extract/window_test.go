@@ -31,3 +31,19 @@ func TestPlanJoinsADayThatDoesNotExist(t *testing.T) {
 		t.Errorf("a range ending on the missing day planned %+v, want one window 29..31", ws)
 	}
 }
+
+// A lookback reaches past a short day: SyncRange starts on the day the
+// lookback reaches, not a calendar day count before the cursor's day.
+// Found by FuzzRanges (on Apia's skipped day).
+func TestSyncRangeLookbackOverAShortDay(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Vienna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := time.Date(2026, time.March, 30, 0, 30, 0, 0, loc) // after the 23-hour 2026-03-29
+	now := cursor.Add(time.Hour)
+	from, _ := SyncRange(cursor, civil.Date{}, 24*time.Hour, now, loc)
+	if want := (civil.Date{Year: 2026, Month: time.March, Day: 28}); from != want {
+		t.Errorf("SyncRange from %s, want %s: 24h before %v is on that day", from, want, cursor)
+	}
+}
