@@ -28,10 +28,22 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Every fuzz target, FUZZTIME each. `make test` runs their seed corpora
+# (testdata/fuzz/FuzzXxx and f.Add) as ordinary tests; a crasher the
+# fuzzer finds is written to testdata/fuzz: commit it with the fix.
 FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	engage:FuzzDecodeArray engage:FuzzDecodeObject engage:FuzzDecimal engage:FuzzPageItems engage:FuzzPath \
+	pipeline:FuzzDecode pipeline:FuzzCoerce \
+	transform:FuzzReportRows \
+	extract:FuzzPlan extract:FuzzRanges \
+	config:FuzzLoad
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeArray -fuzztime $(FUZZTIME) ./internal/engage/
-	$(GO) test -run '^$$' -fuzz FuzzReportRows -fuzztime $(FUZZTIME) ./internal/transform/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./internal/$$pkg/; \
+	done
 
 demo:
 	$(GO) run ./cmd/engage-etl demo

@@ -81,17 +81,34 @@ type Field struct {
 
 // FieldType is the JSON type a field decodes as; a value of another type
 // that converts without loss (a number where a string is expected, a
-// numeric string where a number is) is converted.
+// numeric string where a number is) is converted. Each type bounds its
+// values (see the Max constants): an answer holding a longer string, a
+// larger number or a longer list fails its window, naming the field.
 type FieldType string
 
 const (
-	TString  FieldType = "string"
-	TInt     FieldType = "integer"
-	TDecimal FieldType = "decimal"
+	TString  FieldType = "string"       // ids, names, e-mails: at most MaxStringLen bytes
+	TText    FieldType = "text"         // free text, URLs: at most MaxTextLen bytes
+	TInt     FieldType = "integer"      // any int64
+	TCount   FieldType = "count"        // 0 to MaxCount: loaded into integer columns
+	TMillis  FieldType = "milliseconds" // 0 to MaxInt64: a duration
+	TDecimal FieldType = "decimal"      // as engage.ParseDecimal bounds it
 	TBool    FieldType = "boolean"
-	TTime    FieldType = "time" // ISO 8601, or epoch milliseconds
-	TStrings FieldType = "strings"
-	TAny     FieldType = "any" // kept as sent (objects, arrays of objects)
+	TTime    FieldType = "time"    // ISO 8601 (a string), or epoch milliseconds
+	TStrings FieldType = "strings" // at most MaxListLen strings of MaxStringLen bytes
+	TAny     FieldType = "any"     // kept as sent (objects, arrays of objects)
+)
+
+// Bounds of field values. An id, name or e-mail address is a few dozen
+// bytes, and an e-mail address is at most 254 by RFC 5321: 4 KiB fails
+// only garbage. Message text and URLs are written by people and browsers
+// (URLs with tracking parameters run past 4 KiB): 64 KiB. A team has at
+// most a few thousand members. Counts go to PostgreSQL integer columns.
+const (
+	MaxStringLen = 4 << 10
+	MaxTextLen   = 64 << 10
+	MaxListLen   = 10000
+	MaxCount     = 1<<31 - 1
 )
 
 // Elements declares, per element kind, the fields engage-etl reads. A kind
@@ -103,29 +120,29 @@ var Elements = map[string][]Field{
 		{"id", "conversationId", TString, true}, {"customer_id", "customerId", TString, false},
 		{"team_id", "teamId", TString, false}, {"channel", "channel", TString, false},
 		{"status", "status", TString, false}, {"start", "start", TTime, true}, {"end", "end", TTime, false},
-		{"user_ids", "userIds", TStrings, false}, {"message_count", "messageCount", TInt, false},
-		{"customer_message_count", "customerMessageCount", TInt, false},
-		{"agent_message_count", "agentMessageCount", TInt, false},
-		{"first_response_ms", "firstResponseTimeMs", TInt, false},
-		{"avg_response_ms", "avgResponseTimeMs", TInt, false}, {"duration_ms", "durationMs", TInt, false},
+		{"user_ids", "userIds", TStrings, false}, {"message_count", "messageCount", TCount, false},
+		{"customer_message_count", "customerMessageCount", TCount, false},
+		{"agent_message_count", "agentMessageCount", TCount, false},
+		{"first_response_ms", "firstResponseTimeMs", TMillis, false},
+		{"avg_response_ms", "avgResponseTimeMs", TMillis, false}, {"duration_ms", "durationMs", TMillis, false},
 	},
 	"conversation_agents": {
 		{"user_id", "userId", TString, true}, {"conversation_id", "conversationId", TString, true},
-		{"message_count", "messageCount", TInt, false}, {"first_response_ms", "firstResponseTimeMs", TInt, false},
-		{"avg_response_ms", "avgResponseTimeMs", TInt, false},
+		{"message_count", "messageCount", TCount, false}, {"first_response_ms", "firstResponseTimeMs", TMillis, false},
+		{"avg_response_ms", "avgResponseTimeMs", TMillis, false},
 	},
 	"messages": {
 		{"id", "id", TString, true}, {"conversation_id", "conversationId", TString, false},
 		{"customer_id", "customerId", TString, false}, {"user_id", "userId", TString, false},
 		{"from_customer", "fromCustomer", TBool, false}, {"type", "type", TString, false},
-		{"text", "message", TString, false}, {"url", "url", TString, false}, {"timestamp", "timestamp", TTime, true},
+		{"text", "message", TText, false}, {"url", "url", TText, false}, {"timestamp", "timestamp", TTime, true},
 	},
 	"agent_times": {
-		{"user_id", "userId", TString, true}, {"time_ranges", "timeRanges", TAny, true}, {"sum_minutes", "sumMinutes", TInt, false},
+		{"user_id", "userId", TString, true}, {"time_ranges", "timeRanges", TAny, true}, {"sum_minutes", "sumMinutes", TCount, false},
 	},
 	"visits": {
 		{"id", "visitId", TString, true}, {"session_id", "sessionId", TString, false}, {"visitor_id", "visitorId", TString, false},
-		{"url", "url", TString, false}, {"path", "path", TString, false}, {"start", "start", TTime, true},
+		{"url", "url", TText, false}, {"path", "path", TText, false}, {"start", "start", TTime, true},
 		{"end", "end", TTime, true}, {"duration_seconds", "durationSeconds", TDecimal, false},
 	},
 	"cobrowse": {

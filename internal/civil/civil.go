@@ -43,9 +43,41 @@ func parse(layout, s string) (Date, error) {
 }
 
 // Start is the first instant of the day in loc. On a day whose midnight does not
-// exist (a DST jump at 00:00) it is the first instant that does.
+// exist (a DST jump at 00:00) it is the first instant that does; on a day
+// that does not exist at all (Pacific/Apia skipped 2011-12-30) it is the
+// start of the next day.
 func (d Date) Start(loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	// time.Date resolves a midnight inside a zone transition with either
+	// offset: the instant it picks may lie on the day before (São Paulo,
+	// 2018-11-04 00:00 is 2018-11-03 23:00 -03) or after the day's first
+	// instant (a midnight that occurs twice). Zone transitions are hours
+	// apart, so a few steps settle it.
+	for range 4 {
+		switch Of(t, loc).Compare(d) {
+		case -1: // d begins where the zone in effect at t ends
+			_, end := t.ZoneBounds()
+			if end.IsZero() {
+				return t
+			}
+			t = end
+		case 0: // d may have begun in the zone in effect before t's
+			start, _ := t.ZoneBounds()
+			if start.IsZero() || !start.After(t.Add(-48*time.Hour)) {
+				return t
+			}
+			before := start.Add(-time.Nanosecond)
+			_, off := before.Zone()
+			earlier := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.FixedZone("", off))
+			if !earlier.Before(t) || !earlier.Before(start) || Of(earlier, loc) != d {
+				return t
+			}
+			t = earlier
+		default:
+			return t
+		}
+	}
+	return t
 }
 
 // AddDays returns d moved by n days (n may be negative).

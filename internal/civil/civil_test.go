@@ -66,3 +66,30 @@ func TestArithmeticAndFormats(t *testing.T) {
 		t.Error("ordering is wrong")
 	}
 }
+
+// A midnight inside a zone transition: Start is still the day's first
+// instant, on that day. Found by extract's FuzzPlan.
+func TestStartWhereMidnightDoesNotExist(t *testing.T) {
+	for _, tc := range []struct {
+		zone string
+		day  Date
+		want string // RFC 3339
+	}{
+		{"America/Sao_Paulo", Date{2018, time.November, 4}, "2018-11-04T01:00:00-02:00"}, // 00:00 -03 jumps to 01:00 -02
+		{"America/Havana", Date{2023, time.March, 12}, "2023-03-12T01:00:00-04:00"},
+		{"Europe/Vienna", Date{2026, time.October, 25}, "2026-10-25T00:00:00+02:00"},
+		{"Pacific/Apia", Date{2011, time.December, 30}, "2011-12-31T00:00:00+14:00"}, // the skipped day: the next one's start
+	} {
+		loc, err := time.LoadLocation(tc.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tc.day.Start(loc)
+		if got.Format(time.RFC3339) != tc.want {
+			t.Errorf("%s in %s starts %s, want %s", tc.day, tc.zone, got.Format(time.RFC3339), tc.want)
+		}
+		if Of(got.Add(-time.Second), loc) == Of(got, loc) {
+			t.Errorf("%s in %s: %v is not the first instant of its day", tc.day, tc.zone, got)
+		}
+	}
+}

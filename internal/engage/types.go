@@ -2,6 +2,7 @@ package engage
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -16,6 +17,53 @@ type ReportResponse struct {
 // RealtimeResponse is the answer of POST /report/realtime: metric -> value.
 type RealtimeResponse struct {
 	Results map[string]Decimal `json:"results"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler, naming the value that is not
+// a decimal by its path: results["2020/10/30"]["a@x.com"].
+func (r *ReportResponse) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Results map[string]map[string]json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	r.Results = make(map[string]map[string]Decimal, len(raw.Results))
+	for day, groups := range raw.Results {
+		if groups == nil {
+			r.Results[day] = nil
+			continue
+		}
+		r.Results[day] = make(map[string]Decimal, len(groups))
+		for group, v := range groups {
+			var d Decimal
+			if err := d.UnmarshalJSON(v); err != nil {
+				return fmt.Errorf("results[%s][%s]: %w", Quote(day), Quote(group), err)
+			}
+			r.Results[day][group] = d
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler, naming the value that is not
+// a decimal by its path: results["CURRENT_CHATS"].
+func (r *RealtimeResponse) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Results map[string]json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	r.Results = make(map[string]Decimal, len(raw.Results))
+	for metric, v := range raw.Results {
+		var d Decimal
+		if err := d.UnmarshalJSON(v); err != nil {
+			return fmt.Errorf("results[%s]: %w", Quote(metric), err)
+		}
+		r.Results[metric] = d
+	}
+	return nil
 }
 
 // TimeRange is one interval of an agent time report.

@@ -19,6 +19,9 @@ type Window struct {
 }
 
 // Plan splits the local days [from, to) into windows of at most days days.
+// A day that does not exist in loc (Pacific/Apia skipped 2011-12-30) has no
+// instant to ask for: it joins the window of the day after it (or, at the
+// end of the range, the one before), so no window is empty.
 func Plan(from, to civil.Date, days int, loc *time.Location) []Window {
 	var ws []Window
 	for d := from; d.Before(to); {
@@ -26,7 +29,17 @@ func Plan(from, to civil.Date, days int, loc *time.Location) []Window {
 		if e.After(to) {
 			e = to
 		}
-		ws = append(ws, Window{From: d, To: e, Start: d.Start(loc), End: e.Start(loc)})
+		start := d.Start(loc)
+		for e.Before(to) && !e.Start(loc).After(start) {
+			e = e.AddDays(1)
+		}
+		if !e.Start(loc).After(start) { // only missing days are left
+			if len(ws) > 0 {
+				ws[len(ws)-1].To, ws[len(ws)-1].End = e, e.Start(loc)
+			}
+			break
+		}
+		ws = append(ws, Window{From: d, To: e, Start: start, End: e.Start(loc)})
 		d = e
 	}
 	return ws
@@ -43,6 +56,11 @@ func SyncRange(cursor time.Time, start civil.Date, lookback time.Duration, now t
 	// Whole days: a lookback of 36h re-reads two days before the cursor's day.
 	back := int((lookback + 24*time.Hour - 1) / (24 * time.Hour))
 	from = civil.Of(cursor, loc).AddDays(-back)
+	// A local day is not always 24 hours (DST, Apia's skipped 2011-12-30):
+	// never start after the day of the instant the lookback reaches.
+	if d := civil.Of(cursor.Add(-lookback), loc); d.Before(from) {
+		from = d
+	}
 	if from.After(to) {
 		from = to
 	}

@@ -36,6 +36,7 @@ type decoded struct {
 	batch    load.Batch
 	rows     int
 	warnings []string // optional fields no element had (see remapper.missing)
+	out      any      // the rows as transform made them ([]transform.XRow), for checks
 }
 
 // decoder turns the body of one window's answer into rows.
@@ -46,7 +47,7 @@ type decoder func(src source, body []byte) (decoded, error)
 var decoders = map[catalog.Kind]decoder{
 	catalog.KindReport: func(src source, body []byte) (decoded, error) {
 		b, warnings, err := decodeReport(src, body)
-		return decoded{b, len(b.Rows), warnings}, err
+		return decoded{batch: b, rows: len(b.Rows), warnings: warnings, out: b.Rows}, err
 	},
 	catalog.KindRealtime: decodeRealtime,
 	catalog.KindActivity: decodeActivity,
@@ -135,7 +136,7 @@ func elements[E, R any](rows func(source, E) ([]R, error), batch func(source, []
 		if err != nil {
 			return decoded{}, err
 		}
-		return decoded{batch(src, out), len(out), m.missing()}, nil
+		return decoded{batch: batch(src, out), rows: len(out), warnings: m.missing(), out: out}, nil
 	}
 }
 
@@ -171,7 +172,7 @@ func pages[E, R any](row func(E) (R, error), batch func(source, []R) load.Batch)
 		if err != nil {
 			return decoded{}, err
 		}
-		return decoded{batch(src, out), len(out), m.missing()}, nil
+		return decoded{batch: batch(src, out), rows: len(out), warnings: m.missing(), out: out}, nil
 	}
 }
 
@@ -207,7 +208,7 @@ func decodeRealtime(src source, body []byte) (decoded, error) {
 		return decoded{}, err
 	}
 	rows := transform.Realtime(resp)
-	return decoded{load.RealtimeBatch(src.window.End, src.tenant.Location, rows), len(rows), warnings}, nil
+	return decoded{batch: load.RealtimeBatch(src.window.End, src.tenant.Location, rows), rows: len(rows), warnings: warnings, out: rows}, nil
 }
 
 // decodeActivity reads the pages of an activity log (CONTRACT.md §6): the
@@ -229,7 +230,7 @@ func decodeActivity(src source, body []byte) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	return decoded{load.ActivityBatch(src.window.From, src.window.To, rows), len(rows), m.missing()}, nil
+	return decoded{batch: load.ActivityBatch(src.window.From, src.window.To, rows), rows: len(rows), warnings: m.missing(), out: rows}, nil
 }
 
 // decodeMessages reads one conversation's messages answer (CONTRACT.md §4).

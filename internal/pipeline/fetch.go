@@ -178,7 +178,7 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 		}
 	}
 	sort.Strings(warnings)
-	return decoded{load.MessageBatch(w.From, w.To, rows), len(rows), warnings}, raws, nil
+	return decoded{batch: load.MessageBatch(w.From, w.To, rows), rows: len(rows), warnings: warnings, out: rows}, raws, nil
 }
 
 // conversationsToFetch chooses, before any message is fetched, the

@@ -3,13 +3,16 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
 // remapper rewrites the elements of one answer from the tenant's dialect to
@@ -42,13 +45,18 @@ func newRemapper(d catalog.Dialect, kind string) *remapper {
 	return m
 }
 
-// FieldError is an element the dialect does not fit.
+// FieldError is an element the dialect does not fit, or whose value is
+// beyond the bounds of its type.
 type FieldError struct {
 	Kind, Field, AnswerKey string
 	Problem                string
+	Bound                  bool // the key is right, the value is out of bounds
 }
 
 func (e *FieldError) Error() string {
+	if e.Bound {
+		return fmt.Sprintf("%s.%s: %s at answer key %q", e.Kind, e.Field, e.Problem, e.AnswerKey)
+	}
 	return fmt.Sprintf("%s.%s: %s at answer key %q: set api.fields.%s.%s to the key the API uses",
 		e.Kind, e.Field, e.Problem, e.AnswerKey, e.Kind, e.Field)
 }
@@ -70,13 +78,14 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 		}
 		if isNull(v) {
 			if f.Required {
-				return nil, &FieldError{m.kind, f.Name, strings.Join(f.path, "."), "required, missing"}
+				return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: "required, missing"}
 			}
 			continue
 		}
 		cv, err := coerce(v, f.Type)
 		if err != nil {
-			return nil, &FieldError{m.kind, f.Name, strings.Join(f.path, "."), err.Error()}
+			var be *engage.BoundError
+			return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: err.Error(), Bound: errors.As(err, &be)}
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
@@ -126,33 +135,61 @@ func isNull(v json.RawMessage) bool {
 
 // coerce converts a value to a field's type where that loses nothing: a
 // number where a string is expected (ids), a numeric string where a number
-// is, epoch milliseconds where a time is.
+// is, epoch milliseconds where a time is. A value beyond its type's bounds
+// (see catalog.FieldType) is an error that says the bound.
 func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 	v = bytes.TrimSpace(v)
 	kind := jsonKind(v)
 	switch t {
-	case catalog.TString:
-		switch kind {
-		case 's':
-			return v, nil
-		case 'n':
-			return json.Marshal(string(v))
+	case catalog.TString, catalog.TText:
+		limit := catalog.MaxStringLen
+		if t == catalog.TText {
+			limit = catalog.MaxTextLen
 		}
-	case catalog.TInt:
 		switch kind {
-		case 'n':
-			if _, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-				return v, nil
-			}
 		case 's':
 			var s string
-			json.Unmarshal(v, &s)
-			if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return json.RawMessage(s), nil
+			if err := json.Unmarshal(v, &s); err != nil {
+				return nil, err
 			}
+			if len(s) > limit {
+				return nil, boundf("a string of %d bytes, more than the %d a %s may have", len(s), limit, t)
+			}
+			return v, nil
+		case 'n':
+			if len(v) > limit {
+				return nil, boundf("a number of %d characters, more than the %d a %s may have", len(v), limit, t)
+			}
+			return json.Marshal(string(v))
 		}
+	case catalog.TInt, catalog.TCount, catalog.TMillis:
+		text := string(v)
+		switch kind {
+		case 'n':
+		case 's':
+			if json.Unmarshal(v, &text) != nil {
+				return nil, fmt.Errorf("%s where %s was expected", describe(kind), t)
+			}
+		default:
+			return nil, fmt.Errorf("%s where %s was expected", describe(kind), t)
+		}
+		n, err := strconv.ParseInt(text, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, boundf("%s is out of range: %s", engage.Quote(text), integerBounds(t))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s is not %s: %s", engage.Quote(text), article(t), integerBounds(t))
+		}
+		if (t == catalog.TCount || t == catalog.TMillis) && n < 0 || t == catalog.TCount && n > catalog.MaxCount {
+			return nil, boundf("%d is out of range: %s", n, integerBounds(t))
+		}
+		return json.RawMessage(strconv.FormatInt(n, 10)), nil
 	case catalog.TDecimal:
 		if kind == 'n' || kind == 's' {
+			var d engage.Decimal
+			if err := d.UnmarshalJSON(v); err != nil {
+				return nil, err
+			}
 			return v, nil
 		}
 	case catalog.TBool:
@@ -165,7 +202,7 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 	case catalog.TTime:
 		switch kind {
 		case 's':
-			return v, nil
+			return coerce(v, catalog.TString)
 		case 'n':
 			if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 				return json.Marshal(time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
@@ -174,11 +211,14 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 	case catalog.TStrings:
 		var items []json.RawMessage
 		if kind == '[' && json.Unmarshal(v, &items) == nil {
+			if len(items) > catalog.MaxListLen {
+				return nil, boundf("a list of %d strings, more than the %d allowed", len(items), catalog.MaxListLen)
+			}
 			out := make([]string, 0, len(items))
-			for _, it := range items {
+			for i, it := range items {
 				s, err := coerce(it, catalog.TString)
 				if err != nil {
-					return nil, fmt.Errorf("an element of the list: %w", err)
+					return nil, fmt.Errorf("element %d of the list: %w", i, err)
 				}
 				var str string
 				json.Unmarshal(s, &str)
@@ -190,6 +230,28 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("%s where %s was expected", describe(kind), t)
+}
+
+func boundf(format string, args ...any) error {
+	return &engage.BoundError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func article(t catalog.FieldType) string {
+	if t == catalog.TInt {
+		return "an integer"
+	}
+	return "a " + string(t)
+}
+
+// integerBounds says the range of an integer type.
+func integerBounds(t catalog.FieldType) string {
+	switch t {
+	case catalog.TCount:
+		return fmt.Sprintf("a count is a whole number from 0 to %d", catalog.MaxCount)
+	case catalog.TMillis:
+		return fmt.Sprintf("milliseconds are a whole number from 0 to %d", int64(math.MaxInt64))
+	}
+	return fmt.Sprintf("an integer is a whole number from %d to %d", int64(math.MinInt64), int64(math.MaxInt64))
 }
 
 func jsonKind(v []byte) byte {

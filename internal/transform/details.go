@@ -154,6 +154,9 @@ type ActivityRow struct {
 // data that is not a JSON object is an error. data.customerId, when it is a
 // non-empty string, names the customer.
 func Activity(log string, loc *time.Location, e engage.ActivityEvent) (ActivityRow, error) {
+	if e.ID == "" {
+		return ActivityRow{}, fmt.Errorf("%s activity event without id", log)
+	}
 	r := ActivityRow{ID: e.ID, Log: log, Type: e.Type, UserID: e.UserID, At: e.Timestamp.UTC(), Date: civil.Of(e.Timestamp, loc), Data: e.Data}
 	if len(r.Data) == 0 || string(r.Data) == "null" {
 		r.Data = []byte("{}")

@@ -302,6 +302,9 @@ func TestActivity(t *testing.T) {
 		{name: "data is not JSON", log: "chat", loc: vienna,
 			in:      engage.ActivityEvent{ID: "e9", Timestamp: beforeDST, Data: json.RawMessage(`{`)},
 			wantErr: "event e9: data is not an object"},
+		{name: "an empty id is no natural key (found by pipeline's FuzzDecode)", log: "chat", loc: vienna,
+			in:      engage.ActivityEvent{ID: "", Timestamp: beforeDST},
+			wantErr: "chat activity event without id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
@@ -27,6 +28,9 @@ type ReportRow struct {
 func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportResponse) ([]ReportRow, error) {
 	var rows []ReportRow
 	for dayKey, groups := range resp.Results {
+		if len(dayKey) > len("2006/01/02") {
+			return nil, fmt.Errorf("report day key %s: %w", engage.Quote(dayKey), &engage.BoundError{Msg: fmt.Sprintf("%d bytes where a day yyyy/MM/dd is 10", len(dayKey))})
+		}
 		day, err := civil.ParseSlash(dayKey)
 		if err != nil {
 			return nil, fmt.Errorf("report day key: %w", err)
@@ -35,6 +39,9 @@ func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportR
 			return nil, fmt.Errorf("%w: report day %s is outside the requested days %s..%s", ErrDayOutside, day, from, to.AddDays(-1))
 		}
 		for group, value := range groups {
+			if len(group) > catalog.MaxStringLen {
+				return nil, fmt.Errorf("report group key %s on %s: %w", engage.Quote(group), day, &engage.BoundError{Msg: fmt.Sprintf("%d bytes, more than the %d a group may have", len(group), catalog.MaxStringLen)})
+			}
 			if groupBy == "" {
 				if group != metric {
 					return nil, fmt.Errorf("ungrouped report for %s answered key %q on %s", metric, group, day)
