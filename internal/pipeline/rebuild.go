@@ -111,7 +111,52 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		stat(name)
 	}
 
+	fail := func(st *Rebuilt, a load.RawAnswer, err error) {
+		st.Failed++
+		if st.Err == nil {
+			st.Err = fmt.Errorf("answer of %s: %w", a.FetchedAt.UTC().Format(time.RFC3339), err)
+		}
+		r.Log.Warn("rebuild: answer failed", "tenant", t.ID, "stream", st.Stream, "fetched_at", a.FetchedAt, "error", err)
+	}
+	// Conversations' messages answers are many and small (one per
+	// conversation), and no two hold the same message: consecutive ones
+	// commit together, up to messagesPerCommit rows, as a sync's window
+	// commits a day of them.
+	var pending []transform.MessageRow
+	var pendingFrom []load.RawAnswer
+	flush := func() {
+		if len(pendingFrom) == 0 {
+			return
+		}
+		st := stat(messagesStream(byName))
+		c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Stream: st.Stream,
+			Start: pendingFrom[0].Start, End: pendingFrom[len(pendingFrom)-1].End,
+			Batch: load.MessageBatch(from, from.AddDays(1), pending), Rows: len(pending)}
+		written, err := r.Store.CommitWindow(ctx, c)
+		if err != nil {
+			fail(st, pendingFrom[0], err)
+		} else {
+			st.Written += written
+			st.Rows += int64(len(pending))
+		}
+		pending, pendingFrom = nil, nil
+	}
 	replay := func(a load.RawAnswer) error {
+		if a.Source == load.RawConversation {
+			st := stat(messagesStream(byName))
+			st.Answers++
+			rows, _, err := decodeMessages(source{tenant: t, storeText: r.StoreMessageText}, a.Body)
+			if err != nil {
+				fail(st, a, err)
+				return ctx.Err()
+			}
+			pending, pendingFrom = append(pending, inDays(rows, from, to)...), append(pendingFrom, a)
+			if len(pending) >= messagesPerCommit {
+				flush()
+			}
+			return ctx.Err()
+		}
+		flush() // what came before this answer is in the warehouse before it
 		stream, c, err := r.rebuildCommit(t, tenantKey, byName, a, from, to)
 		st := stat(stream)
 		if err == nil {
@@ -122,17 +167,14 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 		st.Answers++
 		if err != nil {
-			st.Failed++
-			if st.Err == nil {
-				st.Err = fmt.Errorf("answer of %s: %w", a.FetchedAt.UTC().Format(time.RFC3339), err)
-			}
-			r.Log.Warn("rebuild: answer failed", "tenant", t.ID, "stream", stream, "fetched_at", a.FetchedAt, "error", err)
+			fail(st, a, err)
 		}
 		return ctx.Err()
 	}
 	if err := r.Store.RawAnswers(ctx, q, replay); err != nil {
 		return nil, err
 	}
+	flush()
 	var out []Rebuilt
 	for _, s := range stats {
 		out = append(out, *s)
@@ -140,7 +182,11 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	return out, nil
 }
 
-// rebuildCommit decodes one kept answer into the commit it makes, without
+// messagesPerCommit bounds the messages a rebuild commits at once.
+const messagesPerCommit = 20000
+
+// rebuildCommit decodes one kept answer (a window's, or a webhook delivery)
+// into the commit it makes, without
 // raw answers or a cursor advance: they are kept already.
 func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catalog.Stream, a load.RawAnswer, from, to civil.Date) (string, load.WindowCommit, error) {
 	c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Start: a.Start, End: a.End}
@@ -151,13 +197,6 @@ func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catal
 		c.Stream = WebhookStream
 		c.Batch, err = decodeWebhook(src, a.FetchedAt, a.Body)
 		c.Rows = 1
-	case load.RawConversation:
-		c.Stream = messagesStream(streams)
-		var rows []transform.MessageRow
-		if rows, _, err = decodeMessages(src, a.Body); err == nil {
-			rows = inDays(rows, from, to)
-			c.Batch, c.Rows = load.MessageBatch(from, from.AddDays(1), rows), len(rows)
-		}
 	default:
 		s := streams[a.Stream]
 		c.Stream = s.Name
