@@ -81,6 +81,11 @@ func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (dec
 		return err
 	})
 	raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
+	if j.stream.Kind == catalog.KindRealtime {
+		// Every snapshot is a record of its own: kept under its minute, not
+		// replaced by the day's next one, so a rebuild restores them all.
+		raw.Start = w.End.Truncate(time.Minute)
+	}
 	if err != nil {
 		return decoded{}, []load.Raw{raw}, err
 	}

@@ -218,7 +218,7 @@ func rawWindow(s catalog.Stream, a load.RawAnswer, loc *time.Location) extract.W
 	switch s.Kind.Planning() {
 	case catalog.PlanDays:
 		w.To = civil.Of(a.End, loc) // a window of days ends at a local midnight
-	case catalog.PlanSnapshot:
+	case catalog.PlanSnapshot: // a realtime snapshot is kept under its minute: the same day
 		w.To = w.From.AddDays(1)
 	default:
 		w.To = civil.Of(a.End, loc).AddDays(1)

@@ -174,3 +174,23 @@ func TestWebhookDeliveriesKeptOncePerBody(t *testing.T) {
 		t.Errorf("invalid webhook: %v, want an invalid-webhook error", err)
 	}
 }
+
+func TestRebuildRestoresEveryRealtimeSnapshotOfADay(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	realtime := selectStreams(t, "realtime")
+	for i := 0; i < 3; i++ {
+		if res := f.sync(t, realtime); !res.OK() {
+			t.Fatalf("sync:\n%s", failures(res))
+		}
+		f.sim.Advance(7 * time.Minute)
+	}
+	want := count(t, f, `SELECT count(*) FROM engage.fact_realtime_snapshot`)
+	exec(t, f, `DELETE FROM engage.fact_realtime_snapshot`)
+	to := civil.Of(time.Now(), f.tenant.Location).AddDays(2)
+	if res, err := f.runner.Rebuild(context.Background(), f.tenants, realtime, f.tenant.Start, to); err != nil || !res.OK() {
+		t.Fatalf("rebuild: %v %+v", err, res)
+	}
+	if got := count(t, f, `SELECT count(*) FROM engage.fact_realtime_snapshot`); got != want || want < 3*4 {
+		t.Errorf("rebuilt %d realtime figures, want the %d of three snapshots", got, want)
+	}
+}
