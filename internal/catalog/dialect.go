@@ -46,6 +46,7 @@ type Paging struct {
 	SizeParam string // query parameter of the page size
 	FirstPage int    // number of the first page: 0 or 1
 	PageSize  int    // elements asked per page
+	SortParam string // query parameter of the sort order
 	Sort      string // value of the sort parameter; "" sends none
 	Items     string // dotted path to the elements in a page; "" when a page is a bare array
 }
@@ -55,7 +56,7 @@ func Contract() Dialect {
 	d := Dialect{
 		DateFilter: DateFilter{Body: `{"grouping":"CUSTOM","from":"$from","to":"$to"}`, Encoding: "epoch_ms"},
 		Lists:      Paging{PageParam: "pageNumber", SizeParam: "pageSize", FirstPage: 0, PageSize: 100, Items: "results"},
-		Activity:   Paging{PageParam: "page", SizeParam: "size", FirstPage: 0, PageSize: 200, Sort: "timestamp,desc", Items: "content"},
+		Activity:   Paging{PageParam: "page", SizeParam: "size", FirstPage: 0, PageSize: 200, SortParam: "sort", Sort: "timestamp,desc", Items: "content"},
 		Fields:     map[string]map[string]string{},
 
 		ConversationParam: "conversationId",
@@ -195,6 +196,8 @@ func (d Dialect) Validate(prefix string) error {
 		switch {
 		case p.PageParam == "" || p.SizeParam == "" || p.PageParam == p.SizeParam:
 			return keyErr(key+"page_param", "it and %ssize_param must be two different query parameter names", key)
+		case p.Sort != "" && (p.SortParam == "" || p.SortParam == p.PageParam || p.SortParam == p.SizeParam):
+			return keyErr(key+"sort_param", "%q must be a query parameter other than the page and size ones", p.SortParam)
 		case p.FirstPage != 0 && p.FirstPage != 1:
 			return keyErr(key+"first_page", "%d must be 0 or 1", p.FirstPage)
 		case p.PageSize < 1 || p.PageSize > 1000:

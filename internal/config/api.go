@@ -27,6 +27,7 @@ type filePaging struct {
 	SizeParam *string `yaml:"size_param"`
 	FirstPage *int    `yaml:"first_page"`
 	PageSize  *int    `yaml:"page_size"`
+	SortParam *string `yaml:"sort_param"`
 	Sort      *string `yaml:"sort"`
 	Items     *string `yaml:"items"`
 }
@@ -74,6 +75,7 @@ func (p *filePaging) apply(to *catalog.Paging) {
 	setIf(&to.SizeParam, p.SizeParam)
 	setIf(&to.FirstPage, p.FirstPage)
 	setIf(&to.PageSize, p.PageSize)
+	setIf(&to.SortParam, p.SortParam)
 	setIf(&to.Sort, p.Sort)
 	setIf(&to.Items, p.Items)
 }

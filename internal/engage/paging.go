@@ -36,7 +36,7 @@ const maxPages = 100000
 type Paging struct {
 	PageParam, SizeParam string // query parameters of the page number and size
 	FirstPage, PageSize  int
-	Sort                 string // sent as sort=<Sort> when not empty
+	SortParam, Sort      string // Sort is sent as SortParam=Sort when not empty
 	Items                string // dotted path to a page's elements; "" when a page is a bare array
 	ID                   string // dotted path to an element's id, to recognise a repeated page
 	Config               string // where the user configures this, named in errors (e.g. api.lists)
@@ -65,7 +65,7 @@ func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page)
 		q.Set(p.PageParam, strconv.Itoa(p.FirstPage+i))
 		q.Set(p.SizeParam, strconv.Itoa(p.PageSize))
 		if p.Sort != "" {
-			q.Set("sort", p.Sort)
+			q.Set(p.SortParam, p.Sort)
 		}
 		r := req
 		r.Query = q

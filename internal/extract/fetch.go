@@ -44,7 +44,7 @@ func (a API) paging(s catalog.Stream) engage.Paging {
 		p, config = d.Activity, "api.activity"
 	}
 	out := engage.Paging{PageParam: p.PageParam, SizeParam: p.SizeParam, FirstPage: p.FirstPage, PageSize: p.PageSize,
-		Sort: p.Sort, Items: p.Items, ID: d.Fields[s.Kind.ElementKind()]["id"], Config: config}
+		SortParam: p.SortParam, Sort: p.Sort, Items: p.Items, ID: d.Fields[s.Kind.ElementKind()]["id"], Config: config}
 	if s.PageSize > 0 {
 		out.PageSize = s.PageSize
 	}
@@ -130,14 +130,16 @@ func tooBig(s catalog.Stream) error {
 }
 
 // EachPage reads a paged stream's window page by page (CONTRACT.md §5 and
-// §6), handing fn one page at a time; an activity log is read newest first
-// back to the window's start.
+// §6), handing fn one page at a time. An activity log is read newest first
+// back to the window's start: it ends at the first page reaching an event
+// older than the start, which proves an end only if the log is in order, so
+// an event newer than one before it fails the window.
 func EachPage(ctx context.Context, api API, s catalog.Stream, w Window, fn func(engage.Page) error) error {
 	req, err := Request(api, s, w)
 	if err != nil {
 		return err
 	}
-	at := api.dialect().Fields["activity"]["timestamp"]
+	log := newestFirst{path: api.dialect().Fields["activity"]["timestamp"], since: w.Start}
 	return api.Client.Pages(ctx, req, api.paging(s), func(pg engage.Page) (bool, error) {
 		if err := fn(pg); err != nil {
 			return false, err
@@ -145,32 +147,58 @@ func EachPage(ctx context.Context, api API, s catalog.Stream, w Window, fn func(
 		if s.Kind != catalog.KindActivity {
 			return false, nil
 		}
-		return reachedSince(pg, at, w.Start)
+		return log.page(pg)
 	})
 }
 
-// reachedSince reports whether a page of an activity log holds an event
-// older than since. An event whose time cannot be read is left for the
-// decoder to report.
-func reachedSince(pg engage.Page, timestampPath string, since time.Time) (bool, error) {
-	for _, it := range pg.Items {
-		v, ok := engage.Path(it, timestampPath)
+// newestFirst follows an activity log's order across its pages. Events
+// that arrive while the log is paged push older ones onto later pages, so a
+// page may begin with events the previous page held (newer than its last);
+// but within a page events go from newer to older, and each page ends no
+// newer than the one before it.
+type newestFirst struct {
+	path       string    // of an event's time
+	since      time.Time // the window's start
+	prevOldest time.Time // the last event of the previous page
+}
+
+// page reports whether a page reaches an event older than since, and fails
+// when the page is out of that order. An event whose time cannot be read is
+// left for the decoder to report.
+func (l *newestFirst) page(pg engage.Page) (reached bool, err error) {
+	var prev time.Time
+	for i, it := range pg.Items {
+		v, ok := engage.Path(it, l.path)
 		if !ok {
 			continue
 		}
 		var t time.Time
-		if err := json.Unmarshal(v, &t); err != nil {
+		if json.Unmarshal(v, &t) != nil {
 			var ms int64
 			if json.Unmarshal(v, &ms) != nil {
 				continue
 			}
 			t = time.UnixMilli(ms)
 		}
-		if t.Before(since) {
-			return true, nil
+		if !prev.IsZero() && t.After(prev) {
+			return false, outOfOrder(fmt.Sprintf("element %d (%s) is newer than element %d before it (%s)", i,
+				t.UTC().Format(time.RFC3339), i-1, prev.UTC().Format(time.RFC3339)))
 		}
+		prev = t
+		reached = reached || t.Before(l.since)
 	}
-	return false, nil
+	if !prev.IsZero() {
+		if !l.prevOldest.IsZero() && prev.After(l.prevOldest) {
+			return false, outOfOrder(fmt.Sprintf("the page ends newer (%s) than the page before it (%s)",
+				prev.UTC().Format(time.RFC3339), l.prevOldest.UTC().Format(time.RFC3339)))
+		}
+		l.prevOldest = prev
+	}
+	return reached, nil
+}
+
+func outOfOrder(what string) error {
+	return fmt.Errorf("%s: the log is not newest first, so no page proves its end; set api.activity.sort_param and api.activity.sort to what the API sorts newest first by", what)
 }
 
 // ConversationList fetches the list of a messages stream's window: the

@@ -2,8 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,5 +93,31 @@ func TestRenamedFieldsAreLoud(t *testing.T) {
 	}
 	if n := count(t, f, `SELECT count(*) FROM engage.dim_agent WHERE agent_key <> 0 AND NOT inferred`); n != 0 {
 		t.Errorf("%d agents loaded from users without their e-mail", n)
+	}
+}
+
+func TestAnActivityLogOutOfOrderFailsInsteadOfEndingEarly(t *testing.T) {
+	f := newFixture(t, engagesim.Faults{})
+	// The API ignores the sort parameter and answers each page oldest first.
+	f.retarget(t, rewriting(f.sim.Handler(), "/activity/", func(body string) string {
+		var page map[string]any
+		if json.Unmarshal([]byte(body), &page) != nil {
+			return body
+		}
+		if events, ok := page["content"].([]any); ok {
+			slices.Reverse(events)
+		}
+		b, _ := json.Marshal(page)
+		return string(b)
+	}))
+	res := f.sync(t, selectStreams(t, "activity_livechat"))
+	if res.OK() {
+		t.Fatal("an activity log answered oldest first synced ok")
+	}
+	if err := res.Streams[0].Err.Error(); !strings.Contains(err, "api.activity.sort") {
+		t.Errorf("error %q does not name api.activity.sort", err)
+	}
+	if c, _ := f.store.Cursor(context.Background(), f.tenant.ID, "activity_livechat"); !c.IsZero() {
+		t.Errorf("the cursor moved to %v", c)
 	}
 }

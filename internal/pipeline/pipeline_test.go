@@ -109,7 +109,7 @@ func (f *fixture) countEventsBefore(t *testing.T, log string, before time.Time) 
 	since := f.tenant.Start.Start(f.tenant.Location)
 	seen := map[string]bool{}
 	req := engage.Request{Method: "GET", Path: "/activity/" + log}
-	paging := engage.Paging{PageParam: "page", SizeParam: "size", PageSize: 1000, Sort: "timestamp,desc", Items: "content", ID: "id"}
+	paging := engage.Paging{PageParam: "page", SizeParam: "size", PageSize: 1000, SortParam: "sort", Sort: "timestamp,desc", Items: "content", ID: "id"}
 	err := f.tenant.Client.Pages(context.Background(), req, paging, func(p engage.Page) (bool, error) {
 		older := false
 		for _, raw := range p.Items {
