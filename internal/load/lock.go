@@ -2,14 +2,53 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // StreamLock is a held lock on one tenant's stream.
 type StreamLock struct {
+	store            *Store
+	tenantID, stream string
+
+	mu   sync.Mutex
 	conn *pgxpool.Conn
+}
+
+// ErrLockLost means the stream's lock went with its session (the database
+// restarted) and another process has taken it since: this one must stop
+// loading the stream.
+var ErrLockLost = errors.New("the stream's lock was lost and another process holds it now")
+
+// held makes sure the lock is still held before a commit: a session lock
+// goes with its session, so after the database restarted it is taken again
+// on a new connection, unless another process took it meanwhile.
+func (l *StreamLock) held(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		if l.conn.Ping(ctx) == nil {
+			return nil
+		}
+		l.conn.Conn().Close(context.WithoutCancel(ctx))
+		l.conn.Release()
+		l.conn = nil
+	}
+	again, ok, err := l.store.TryLockStream(ctx, l.tenantID, l.stream)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return ErrLockLost
+	}
+	l.conn = again.conn
+	return nil
 }
 
 // TryLockStream takes the session-level advisory lock of a tenant's stream
@@ -28,7 +67,7 @@ func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (loc
 			conn.Release()
 			return err
 		}
-		lock = &StreamLock{conn: conn}
+		lock = &StreamLock{store: s, tenantID: tenantID, stream: stream, conn: conn}
 		return nil
 	})
 	if err != nil {
@@ -40,6 +79,11 @@ func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (loc
 // Release unlocks and returns the connection. If unlocking fails the
 // connection is closed, which releases the lock too.
 func (l *StreamLock) Release(ctx context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return // lost, and not taken again
+	}
 	if _, err := l.conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock_all()`); err != nil {
 		l.conn.Conn().Close(context.WithoutCancel(ctx))
 	}

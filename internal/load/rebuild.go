@@ -121,7 +121,7 @@ func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	lock = &StreamLock{conn: conn}
+	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
 	for _, st := range streams {
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, st).Scan(&ok); err != nil {

@@ -25,6 +25,9 @@ type WindowCommit struct {
 	// run, in the same transaction, so a re-run can skip it.
 	BackfillRun int64
 	Rows        int // rows the API answered, for the backfill record
+	// Lock, when set, is the stream's lock, checked before every try: the
+	// commit fails rather than load a stream another process now holds.
+	Lock *StreamLock
 }
 
 // CommitWindow writes a window's rows, raw payload and cursor advance in one
@@ -33,6 +36,9 @@ type WindowCommit struct {
 // other error rolls everything back.
 func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64, err error) {
 	err = retry(ctx, func() (err error) {
+		if err := c.Lock.held(ctx); err != nil {
+			return err
+		}
 		written, err = s.commitOnce(ctx, c)
 		return err
 	})

@@ -36,7 +36,7 @@ func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *jo
 			return fmt.Errorf("chunk %d: %w", chunk, err)
 		}
 		c := load.WindowCommit{TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
-			Start: w.Start, End: w.End, Batch: d.batch, Raws: []load.Raw{raw}, Rows: received + d.rows}
+			Start: w.Start, End: w.End, Batch: d.batch, Raws: []load.Raw{raw}, Rows: received + d.rows, Lock: j.lock}
 		var n int64
 		if last {
 			n, err = r.commitWindow(ctx, cp, i, j, c)

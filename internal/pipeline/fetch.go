@@ -55,6 +55,7 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 // advance the checkpoint allows and, for a backfill, the record that the
 // window is finished.
 func (r *Runner) commitWindow(ctx context.Context, cp *checkpoint, i int, j *job, c load.WindowCommit) (written int64, err error) {
+	c.Lock = j.lock
 	err = cp.commit(i, func(advanceTo time.Time) (err error) {
 		if j.plan.advance {
 			c.AdvanceTo = advanceTo

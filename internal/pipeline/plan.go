@@ -7,6 +7,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/load"
 )
 
 // Sync runs an incremental sync of streams for every tenant: each stream
@@ -120,5 +121,6 @@ type job struct {
 	cursor    time.Time
 	plan      plan
 	planFn    planner
-	err       error // planning failed
+	err       error            // planning failed
+	lock      *load.StreamLock // held while the stream runs
 }

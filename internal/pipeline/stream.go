@@ -50,6 +50,7 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		return res
 	}
 	defer lock.Release(ctx)
+	j.lock = lock
 	if err := r.replan(ctx, j, prog); err != nil {
 		res.Err = err
 		return res
