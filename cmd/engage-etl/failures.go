@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -55,11 +57,27 @@ func runFailures(ctx context.Context, e *env, args []string) error {
 		if len(b) > *head {
 			b = b[:*head]
 		}
-		if utf8.Valid(b) {
-			fmt.Fprintf(e.stdout, "  began: %s\n\n", b)
-		} else {
-			fmt.Fprintf(e.stdout, "  began: %q\n\n", b)
-		}
+		// What an API sent is shown, never interpreted: no terminal escapes.
+		fmt.Fprintf(e.stdout, "  began: %s\n\n", printable(b))
 	}
 	return nil
+}
+
+// printable is b as text, with control characters (but newlines and tabs)
+// and invalid UTF-8 escaped.
+func printable(b []byte) string {
+	var out strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&out, "\\x%02x", b[0])
+		case r == '\n' || r == '\t' || !unicode.IsControl(r):
+			out.WriteRune(r)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+		b = b[n:]
+	}
+	return out.String()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/redact"
 )
 
 func runRebuild(ctx context.Context, e *env, args []string) error {
@@ -57,7 +58,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	if !res.OK() {
 		for _, s := range res.Streams {
 			if s.Err != nil {
-				fmt.Fprintf(e.stderr, "engage-etl: tenant %s: stream %s: %v\n", s.TenantID, s.Stream, s.Err)
+				fmt.Fprintf(e.stderr, "engage-etl: tenant %s: stream %s: %s\n", s.TenantID, s.Stream, redact.String(s.Err.Error()))
 			}
 		}
 		return errReported

@@ -262,8 +262,10 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		}
 	}
 	c.Sync.ChunkBytes = deref(f.Sync.ChunkBytes, DefaultChunkBytes)
-	if c.Sync.ChunkBytes < 64<<10 || c.Sync.ChunkBytes > 256<<20 {
-		return nil, &Error{Key: "sync.chunk_bytes", Problem: fmt.Sprintf("%d is out of range", c.Sync.ChunkBytes), Fix: "use a number of bytes from 65536 (64 KiB) to 268435456 (256 MiB), such as 4194304"}
+	// A chunk's raw row is one jsonb value, under 256 MB with the page that
+	// closes it: 64 MiB at most.
+	if c.Sync.ChunkBytes < 64<<10 || c.Sync.ChunkBytes > 64<<20 {
+		return nil, &Error{Key: "sync.chunk_bytes", Problem: fmt.Sprintf("%d is out of range", c.Sync.ChunkBytes), Fix: "use a number of bytes from 65536 (64 KiB) to 67108864 (64 MiB), such as 4194304"}
 	}
 	c.Sync.WindowTimeout = DefaultWindowTimeout
 	if f.Sync.WindowTimeout != "" {

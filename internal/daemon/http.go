@@ -65,7 +65,12 @@ func (d *Daemon) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	if _, err := d.runner.ApplyWebhook(r.Context(), tenant, body, received); err != nil {
+	if d.runner == nil { // Run builds it; a handler served without Run loads nothing
+		http.Error(w, "not running", http.StatusServiceUnavailable)
+		return
+	}
+	applied, _, err := d.runner.ApplyWebhook(r.Context(), tenant, body, received, deliveryID(r))
+	if err != nil {
 		if pipeline.IsInvalidWebhook(err) {
 			d.Metrics.webhooks.WithLabelValues("invalid").Inc()
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -76,10 +81,24 @@ func (d *Daemon) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not applied", http.StatusInternalServerError)
 		return
 	}
-	d.Metrics.webhooks.WithLabelValues("applied").Inc()
+	result := "applied"
+	if !applied {
+		result = "duplicate" // received before: kept and applied once
+	}
+	d.Metrics.webhooks.WithLabelValues(result).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
-	fmt.Fprintln(w, `{"status":"applied"}`)
+	fmt.Fprintf(w, "{\"status\":%q}\n", result)
+}
+
+// deliveryID is the sender's id of a webhook delivery, when it gave one.
+func deliveryID(r *http.Request) string {
+	for _, h := range []string{"X-Engage-Delivery-Id", "X-Webhook-Delivery-Id", "X-Request-Id"} {
+		if v := r.Header.Get(h); v != "" && len(v) <= 200 {
+			return v
+		}
+	}
+	return ""
 }
 
 // tenantFor finds the tenant whose secret matches, comparing in constant time.

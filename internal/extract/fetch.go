@@ -222,9 +222,12 @@ func Conversations(ctx context.Context, api API, s catalog.Stream, ids []string,
 		g.Go(func() error {
 			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{api.dialect().ConversationParam: {id}}}
 			err := api.Client.Do(ctx, req, func(r io.Reader) error {
-				body, err := io.ReadAll(r)
+				body, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
 				if err != nil {
 					return err
+				}
+				if len(body) > MaxAnswerBytes {
+					return tooBig(s)
 				}
 				return decode(id, body)
 			})

@@ -48,6 +48,7 @@ func (s *Store) KeepFailed(ctx context.Context, f FailedAnswer) error {
 	if len(head) > FailedHead {
 		head = head[:FailedHead]
 	}
+	head = []byte(redact.String(string(head))) // an API may echo what it was sent
 	ctx = context.WithoutCancel(ctx)
 	err := retry(ctx, func() error {
 		_, err := s.pool.Exec(ctx, keepFailedSQL, f.TenantID, f.Stream, f.WindowStart, f.WindowEnd,

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -23,7 +24,8 @@ type Raw interface {
 type Payload struct {
 	Stream     string
 	Start, End time.Time
-	Chunk      int // part of a window answered in chunks, from 0
+	Chunk      int  // part of a window answered in chunks, from 0
+	Last       bool // the window's last chunk: chunks after it, kept by an earlier try, go
 	FetchedAt  time.Time
 	Body       []byte
 }
@@ -37,6 +39,12 @@ SET window_end = EXCLUDED.window_end, fetched_at = EXCLUDED.fetched_at, body = E
 func (p Payload) keep(ctx context.Context, tx pgx.Tx, tenantID string) (bool, error) {
 	if _, err := tx.Exec(ctx, upsertPayloadSQL, tenantID, p.Stream, p.Start, p.End, p.FetchedAt, string(p.Body), p.Chunk); err != nil {
 		return false, fmt.Errorf("store raw payload: %w", err)
+	}
+	if p.Last {
+		if _, err := tx.Exec(ctx, `DELETE FROM raw.payload WHERE tenant_id = $1 AND stream = $2 AND window_start = $3 AND chunk > $4`,
+			tenantID, p.Stream, p.Start, p.Chunk); err != nil {
+			return false, fmt.Errorf("drop stale raw chunks: %w", err)
+		}
 	}
 	return true, nil
 }
@@ -63,13 +71,21 @@ func (m ConversationMessages) keep(ctx context.Context, tx pgx.Tx, tenantID stri
 	return true, nil
 }
 
-// Webhook is one webhook delivery, kept in raw.webhook under the digest of
-// its body: two deliveries received at the same instant are two rows, and a
-// delivery Engage sends again is one row, applied once.
+// Webhook is one webhook delivery, kept in raw.webhook under its delivery
+// id when the sender gave one, else under the digest of its body: two
+// deliveries received at the same instant are two rows, and a delivery sent
+// again is one row, applied once. (Without a delivery id, two deliveries
+// with the very same body are taken for one: a status that flips back and
+// forth with nothing else changing waits for the next sync.)
 type Webhook struct {
-	Received time.Time
-	Body     []byte
+	Received   time.Time
+	DeliveryID string // the sender's, when it gave one
+	Body       []byte
 }
+
+// ErrAlreadyKept is a webhook delivery kept (and applied) before: the commit
+// writes nothing.
+var ErrAlreadyKept = errors.New("delivery received before")
 
 // WebhookID is the key a delivery is kept under.
 func WebhookID(body []byte) string {
@@ -83,7 +99,11 @@ VALUES ($1, $2, $3, $4::jsonb)
 ON CONFLICT (tenant_id, delivery_id) DO NOTHING`
 
 func (w Webhook) keep(ctx context.Context, tx pgx.Tx, tenantID string) (bool, error) {
-	tag, err := tx.Exec(ctx, insertWebhookSQL, tenantID, WebhookID(w.Body), w.Received, string(w.Body))
+	id := "sha256:" + WebhookID(w.Body)
+	if w.DeliveryID != "" {
+		id = "delivery:" + w.DeliveryID
+	}
+	tag, err := tx.Exec(ctx, insertWebhookSQL, tenantID, id, w.Received, string(w.Body))
 	if err != nil {
 		return false, fmt.Errorf("store webhook: %w", err)
 	}

@@ -61,7 +61,10 @@ func (s *Store) StartRun(ctx context.Context, mode, instance string) (int64, err
 // the result even if another process marked the run abandoned meanwhile
 // (its lock connection was cut but the run went on): the result is the truth.
 func (s *Store) FinishRun(ctx context.Context, runID int64, ok bool) error {
-	_, err := s.pool.Exec(ctx, `UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1`, runID, status(ok))
+	err := retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1`, runID, status(ok))
+		return err
+	})
 	s.runs.finish(ctx, runID)
 	return err
 }
@@ -97,7 +100,7 @@ ON CONFLICT DO NOTHING`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime
 // FinishStream records a stream's outcome. It uses its own short context so a
 // cancelled run still gets its history written.
 func (s *Store) FinishStream(r StreamRun) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), TransientFor+10*time.Second)
 	defer cancel()
 	var msg *string
 	if r.Err != nil {

@@ -54,7 +54,7 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 				return err
 			}
 			if !fresh {
-				return nil // a delivery seen before: applied then, not again
+				return ErrAlreadyKept // applied then, not again
 			}
 		}
 		first, last := c.Batch.days()

@@ -30,7 +30,7 @@ func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *jo
 	commit := func(last bool) error {
 		body := engage.JoinJSON(pages)
 		d, err := decode(src, body)
-		raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, Chunk: chunk, FetchedAt: fetchedAt, Body: body}
+		raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, Chunk: chunk, Last: last, FetchedAt: fetchedAt, Body: body}
 		if err != nil {
 			r.keepFailed(ctx, j, w, fetchedAt, err, []load.Raw{raw})
 			return fmt.Errorf("chunk %d: %w", chunk, err)
@@ -53,15 +53,19 @@ func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *jo
 		chunk++
 		return nil
 	}
-	err = extract.EachPage(ctx, j.tenant.api(), j.stream, w, func(pg engage.Page) error {
+	fctx, cancel := r.windowContext(ctx)
+	defer cancel()
+	err = extract.EachPage(fctx, j.tenant.api(), j.stream, w, func(pg engage.Page) error {
 		pages = append(pages, pg.Body)
 		if size += len(pg.Body); size >= cmp.Or(r.ChunkBytes, defaultChunkBytes) {
 			return commit(false)
 		}
 		return nil
 	})
-	if err == nil {
-		err = commit(true)
+	if err != nil {
+		err = r.windowCause(ctx, fctx, err)
+		r.keepFailed(ctx, j, w, fetchedAt, err, nil)
+		return received, written, warnings, err
 	}
-	return received, written, warnings, err
+	return received, written, warnings, commit(true)
 }

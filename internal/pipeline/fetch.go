@@ -26,18 +26,11 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		fetch = r.fetchMessages
 	}
 	fetchedAt := time.Now()
-	fctx := ctx
-	if r.WindowTimeout > 0 {
-		var cancel context.CancelFunc
-		fctx, cancel = context.WithTimeoutCause(ctx, r.WindowTimeout,
-			fmt.Errorf("the window took longer than sync.window_timeout (%s)", r.WindowTimeout))
-		defer cancel()
-	}
+	fctx, cancel := r.windowContext(ctx)
+	defer cancel()
 	d, raws, err := fetch(fctx, j, w)
 	if err != nil {
-		if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil {
-			err = fmt.Errorf("%w: %w", err, cause)
-		}
+		err = r.windowCause(ctx, fctx, err)
 		r.keepFailed(ctx, j, w, fetchedAt, err, raws)
 		return 0, 0, nil, err
 	}
@@ -49,6 +42,24 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 		return 0, 0, nil, fmt.Errorf("load: %w", err)
 	}
 	return d.rows, written, d.warnings, nil
+}
+
+// windowContext bounds a window's fetch by sync.window_timeout.
+func (r *Runner) windowContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.WindowTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, r.WindowTimeout,
+		fmt.Errorf("the window took longer than sync.window_timeout (%s)", r.WindowTimeout))
+}
+
+// windowCause adds to a fetch's error that the window's time ran out, when
+// it did (and not the run's).
+func (r *Runner) windowCause(ctx, fctx context.Context, err error) error {
+	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
 }
 
 // commitWindow commits what completes window i of a job, with the cursor

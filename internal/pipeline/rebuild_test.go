@@ -78,8 +78,8 @@ WHERE c.status <> 'DONE' ORDER BY c.conversation_id LIMIT 1`).Scan(&conv, &custo
 	}
 	hook := fmt.Sprintf(`{"customerId":%q,"status":"DONE","lastMessage":{"id":"m-hook","conversationId":%q,"customerId":%q,"fromCustomer":false,"type":"MESSAGE","message":"bye","timestamp":"%s"}}`,
 		customer, conv, customer, f.sim.Now().Add(time.Minute).UTC().Format(time.RFC3339Nano))
-	if n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(hook), time.Now()); err != nil || n != 1 {
-		t.Fatalf("webhook: %d rows, %v", n, err)
+	if ok, n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(hook), time.Now(), ""); err != nil || !ok || n != 1 {
+		t.Fatalf("webhook: applied %v, %d rows, %v", ok, n, err)
 	}
 	want = testdb.Checksums(t, f.dsn)
 
@@ -154,23 +154,29 @@ func TestWebhookDeliveriesKeptOncePerBody(t *testing.T) {
 		return []byte(fmt.Sprintf(`{"id":%q,"conversationId":"c1","customerId":"cu1","fromCustomer":true,"type":"MESSAGE","message":"hi","timestamp":"2026-11-03T09:00:00Z"}`, id))
 	}
 	for i, b := range [][]byte{body("m1"), body("m2"), body("m1")} {
-		n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, b, at) // one instant for all three
+		applied, n, err := f.runner.ApplyWebhook(context.Background(), f.tenant, b, at, "") // one instant for all three
 		want := int64(1)
 		if i == 2 {
 			want = 0 // a redelivery is not applied again
 		}
-		if err != nil || n != want {
-			t.Errorf("delivery %d: wrote %d rows, %v; want %d", i, n, err, want)
+		if err != nil || n != want || applied != (i < 2) {
+			t.Errorf("delivery %d: applied %v, wrote %d rows, %v; want %d", i, applied, n, err, want)
+		}
+	}
+	// With the sender's delivery ids, the same body twice is two deliveries.
+	for _, id := range []string{"d-1", "d-2", "d-2"} {
+		if _, _, err := f.runner.ApplyWebhook(context.Background(), f.tenant, body("m1"), at, id); err != nil {
+			t.Fatal(err)
 		}
 	}
 	var kept int
 	if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM raw.webhook`).Scan(&kept); err != nil {
 		t.Fatal(err)
 	}
-	if kept != 2 {
-		t.Errorf("raw.webhook holds %d deliveries, want 2 (two bodies at one instant, one redelivered)", kept)
+	if kept != 4 {
+		t.Errorf("raw.webhook holds %d deliveries, want 4 (two bodies at one instant, one redelivered; then two ids, one redelivered)", kept)
 	}
-	if _, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(`{"status":"SLEEPING"}`), at); !pipeline.IsInvalidWebhook(err) {
+	if _, _, err := f.runner.ApplyWebhook(context.Background(), f.tenant, []byte(`{"status":"SLEEPING"}`), at, ""); !pipeline.IsInvalidWebhook(err) {
 		t.Errorf("invalid webhook: %v, want an invalid-webhook error", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
-// WebhookStream names webhook deliveries in the run history and in rebuilds.
+// WebhookStream names webhook deliveries in a rebuild's report.
 const WebhookStream = "webhooks"
 
 // IsInvalidWebhook reports whether ApplyWebhook refused a body as not one
@@ -18,19 +18,24 @@ func IsInvalidWebhook(err error) bool { return errors.Is(err, errInvalidWebhook)
 
 // ApplyWebhook applies a webhook delivery (CONTRACT.md §7) received from
 // Engage for tenant t: its rows and the delivery itself commit in one
-// transaction. A delivery received before is not applied again: written is 0.
-func (r *Runner) ApplyWebhook(ctx context.Context, t Tenant, body []byte, received time.Time) (written int64, err error) {
+// transaction. deliveryID is the sender's id of the delivery, when it gave
+// one. A delivery received before is not applied again: applied is false.
+func (r *Runner) ApplyWebhook(ctx context.Context, t Tenant, body []byte, received time.Time, deliveryID string) (applied bool, written int64, err error) {
 	src := source{tenant: t, storeText: r.StoreMessageText, window: extract.Window{Start: received, End: received}}
 	batch, err := decodeWebhook(src, received, body)
 	if err != nil {
-		return 0, err
+		return false, 0, err
 	}
 	tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
 	if err != nil {
-		return 0, err
+		return false, 0, err
 	}
-	return r.Store.CommitWindow(ctx, load.WindowCommit{
+	written, err = r.Store.CommitWindow(ctx, load.WindowCommit{
 		TenantKey: tenantKey, TenantID: t.ID, Stream: WebhookStream, Start: received, End: received,
-		Batch: batch, Raws: []load.Raw{load.Webhook{Received: received, Body: body}},
+		Batch: batch, Raws: []load.Raw{load.Webhook{Received: received, DeliveryID: deliveryID, Body: body}},
 	})
+	if errors.Is(err, load.ErrAlreadyKept) {
+		return false, 0, nil
+	}
+	return err == nil, written, err
 }
