@@ -8,12 +8,11 @@ import (
 
 // RawAnswer is an answer kept in schema raw, read back for a rebuild.
 type RawAnswer struct {
-	Source         RawSource
-	Stream         string // the payload's stream; empty for the other sources
-	ConversationID string // RawConversation only
-	Start, End     time.Time
-	FetchedAt      time.Time
-	Body           []byte
+	Source     RawSource
+	Stream     string // the payload's stream; empty for the other sources
+	Start, End time.Time
+	FetchedAt  time.Time
+	Body       []byte
 	// Owned, for a windowed answer, are the instants [start, end) of its
 	// window that no later answer covers: its rows of other days were
 	// replaced since.
@@ -92,7 +91,7 @@ func (s *Store) RawAnswers(ctx context.Context, q RawQuery, fn func(RawAnswer) e
 		var a RawAnswer
 		var body string
 		var ownedFrom, ownedTo []time.Time
-		if err := rows.Scan(&a.Source, &a.Stream, &a.ConversationID, &a.Start, &a.End, &a.FetchedAt, &body, &ownedFrom, &ownedTo); err != nil {
+		if err := rows.Scan(&a.Source, &a.Stream, new(string), &a.Start, &a.End, &a.FetchedAt, &body, &ownedFrom, &ownedTo); err != nil {
 			return fmt.Errorf("read raw answers: %w", err)
 		}
 		for i := range ownedFrom {

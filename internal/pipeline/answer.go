@@ -36,7 +36,7 @@ type decoded struct {
 	batch    load.Batch
 	rows     int
 	warnings []string // optional fields no element had (see remapper.missing)
-	out      any      // the rows as transform made them ([]transform.XRow), for checks
+	out      any      // the rows as transform made them ([]transform.XRow), for the decoders' fuzz test
 }
 
 // decoder turns the body of one window's answer into rows.

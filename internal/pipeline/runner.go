@@ -1,8 +1,12 @@
 // Package pipeline runs streams: for each tenant and stream it reads the
 // cursor, plans windows on local days, fetches them in parallel within the
-// tenant's pacing, transforms, and commits each window (rows, raw payload and
-// cursor advance) in one transaction. The loop is written once here; what
-// differs per stream is data in internal/catalog plus one fetcher per Kind.
+// tenant's pacing, turns each answer into rows, and commits each window
+// (rows, raw answer and cursor advance) in one transaction; a window whose
+// answer can be large (an activity log) commits in chunks, the cursor with
+// the last. The loop is written once here; what differs per stream is data
+// in internal/catalog plus one decoder per Kind (answer.go), the one place
+// where an answer becomes rows, for answers fetched, pushed as webhooks
+// (ApplyWebhook) or read back from schema raw (Rebuild).
 //
 // A failing window fails its stream (the cursor stops before it), never the
 // other streams; a refused token stops its tenant, since every request of the
