@@ -9,6 +9,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// The advisory lock of a tenant's stream ($1 tenant id, $2 stream), one key
+// for every process that loads a warehouse: spelt once here.
+const (
+	streamLockKey         = `hashtext('engage-etl:' || $1), hashtext($2)`
+	tryLockStreamSQL      = `SELECT pg_try_advisory_lock(` + streamLockKey + `)`
+	waitStreamUnlockedSQL = `SELECT pg_advisory_lock(` + streamLockKey + `), pg_advisory_unlock(` + streamLockKey + `)`
+)
+
 // StreamLock is a held lock on one tenant's stream.
 type StreamLock struct {
 	store            *Store
@@ -62,7 +70,7 @@ func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (loc
 		if err != nil {
 			return err
 		}
-		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, stream).Scan(&ok)
+		err = conn.QueryRow(ctx, tryLockStreamSQL, tenantID, stream).Scan(&ok)
 		if err != nil || !ok {
 			conn.Release()
 			return err
@@ -98,8 +106,7 @@ func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string)
 		return err
 	}
 	defer conn.Release()
-	_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2)),
-pg_advisory_unlock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, stream)
+	_, err = conn.Exec(ctx, waitStreamUnlockedSQL, tenantID, stream)
 	return err
 }
 

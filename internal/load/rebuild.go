@@ -123,7 +123,7 @@ func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []stri
 	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
 	for _, st := range streams {
 		var ok bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('engage-etl:' || $1), hashtext($2))`, tenantID, st).Scan(&ok); err != nil {
+		if err := conn.QueryRow(ctx, tryLockStreamSQL, tenantID, st).Scan(&ok); err != nil {
 			lock.Release(ctx)
 			return nil, nil, fmt.Errorf("advisory lock: %w", err)
 		}
