@@ -37,20 +37,21 @@ import (
 
 // options are the harness's flags; make bench fills them from BENCH_*.
 type options struct {
-	days      int     // simulated days of history, the large backfill
-	scale     float64 // simulator --scale: conversations per weekday (weekends 0.4x)
-	seed      uint64
-	rssDays   string // backfills whose peak RSS is reported, comma-separated day counts
-	redoDays  int    // days re-run by backfill --redo at the end of the loaded range
-	pgURL     string // server, any database: the harness creates its own
-	dbPrefix  string
-	bin       string // engage-etl binary; built from ./cmd/engage-etl unless -no-build
-	noBuild   bool
-	etlConfig string // optional --config passed to every engage-etl command
-	outDir    string
-	keep      bool // keep the databases and dumps
-	preset    string
-	limit     time.Duration // the bound the run is reported against
+	days        int     // simulated days of history, the large backfill
+	scale       float64 // simulator --scale: conversations per weekday (weekends 0.4x)
+	seed        uint64
+	rssDays     string // backfills whose peak RSS is reported, comma-separated day counts
+	redoDays    int    // days re-run by backfill --redo at the end of the loaded range
+	rebuildDays int    // days at the end of the range whose facts are deleted and rebuilt; 0: all, truncated
+	pgURL       string // server, any database: the harness creates its own
+	dbPrefix    string
+	bin         string // engage-etl binary; built from ./cmd/engage-etl unless -no-build
+	noBuild     bool
+	etlConfig   string // optional --config passed to every engage-etl command
+	outDir      string
+	keep        bool // keep the databases and dumps
+	preset      string
+	limit       time.Duration // the bound the run is reported against
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	fs.Uint64Var(&o.seed, "seed", 1, "simulator seed")
 	fs.StringVar(&o.rssDays, "rss-days", "", "also backfill this many days into fresh warehouses, for their peak RSS (comma-separated; days from -days on are left out; default: 30,90, for -preset small 2)")
 	fs.IntVar(&o.redoDays, "redo-days", 30, "days at the end of the loaded range re-run with backfill --redo, whose rows written should be 0")
+	fs.IntVar(&o.rebuildDays, "rebuild-days", -1, "rebuild the facts of this many days at the end of the loaded range (their fact rows deleted first); 0: all of them, the fact tables truncated (default: 30, for -preset small 0)")
 	fs.StringVar(&o.pgURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "a `URL` of the PostgreSQL server; the harness creates and drops its own databases there")
 	fs.StringVar(&o.dbPrefix, "db-prefix", "engage_bench", "prefix of the databases the harness creates (dropped first)")
 	fs.StringVar(&o.bin, "bin", "bin/engage-etl", "engage-etl `binary`")
@@ -84,13 +86,14 @@ func main() {
 }
 
 var presets = map[string]struct {
-	days    int
-	scale   float64
-	rssDays string
+	days        int
+	scale       float64
+	rssDays     string
+	rebuildDays int
 }{
-	"full":    {365, 3620, "30,90"},
-	"default": {365, 1450, "30,90"},
-	"small":   {5, 400, "2"},
+	"full":    {365, 3620, "30,90", 30},
+	"default": {365, 1000, "30,90", 30},
+	"small":   {5, 400, "2", 0},
 }
 
 func (o *options) applyPreset() error {
@@ -106,6 +109,12 @@ func (o *options) applyPreset() error {
 	}
 	if o.rssDays == "" {
 		o.rssDays = p.rssDays
+	}
+	if o.rebuildDays < 0 {
+		o.rebuildDays = p.rebuildDays
+	}
+	if o.rebuildDays >= o.days {
+		o.rebuildDays = 0
 	}
 	if o.days < 1 || o.days > 3660 || o.scale <= 0 {
 		return fmt.Errorf("-days %d, -scale %v: want 1 to 3660 days and a positive scale", o.days, o.scale)
@@ -756,9 +765,9 @@ func (b *bench) incremental(ctx context.Context) error {
 	return nil
 }
 
-// rebuild empties the engage facts of the large warehouse, keeps raw, and
-// times `engage-etl rebuild`; the facts it restores are compared with those
-// before.
+// rebuild empties the engage facts of the large warehouse (all of them, or
+// those of the last rebuildDays), keeps raw, and times `engage-etl rebuild`
+// of that range; the facts it restores are compared with those before.
 func (b *bench) rebuild(ctx context.Context) error {
 	db := b.dbName("full")
 	before, err := b.tableCounts(ctx, db, "engage")
@@ -766,21 +775,45 @@ func (b *bench) rebuild(ctx context.Context) error {
 		return err
 	}
 	var facts []string
-	var factRows int64
-	for t, c := range before {
+	for t := range before {
 		if strings.HasPrefix(t, "fact_") {
-			facts = append(facts, "engage."+t)
-			factRows += c
+			facts = append(facts, t)
 		}
 	}
 	sort.Strings(facts)
-	if _, err := b.psql(ctx, db, "TRUNCATE "+strings.Join(facts, ", ")); err != nil {
+	args := []string{"rebuild"}
+	var where string
+	if d := b.o.rebuildDays; d > 0 {
+		today, _ := time.Parse("2006-01-02", b.today)
+		from := today.AddDate(0, 0, 1-d)
+		args = append(args, "--from", from.Format("2006-01-02"), "--to", b.to)
+		where = " WHERE date_key >= " + from.Format("20060102")
+		b.res.rebuild.days = d
+	}
+	var stmts []string
+	for _, t := range facts {
+		if where == "" {
+			stmts = append(stmts, "TRUNCATE engage."+t)
+		} else {
+			stmts = append(stmts, "DELETE FROM engage."+t+where)
+		}
+	}
+	emptied, err := b.factRows(ctx, db, where)
+	if err != nil {
 		return err
+	}
+	if _, err := b.psql(ctx, db, strings.Join(stmts, "; ")); err != nil {
+		return err
+	}
+	if where != "" {
+		if _, err := b.psql(ctx, db, "VACUUM ANALYZE "+strings.Join(prefixed("engage.", facts), ", ")); err != nil {
+			return err
+		}
 	}
 	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
 		b.logf("checkpoint: %v, going on", err)
 	}
-	m, err := b.etl(ctx, db, "rebuild", "rebuild")
+	m, err := b.etl(ctx, db, "rebuild", args...)
 	if err != nil {
 		return err
 	}
@@ -788,20 +821,41 @@ func (b *bench) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var restored int64
+	restored, err := b.factRows(ctx, db, where)
+	if err != nil {
+		return err
+	}
 	var differ []string
-	for t, c := range after {
-		if strings.HasPrefix(t, "fact_") {
-			restored += c
-			if c != before[t] {
-				differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], c))
-			}
+	for _, t := range facts {
+		if after[t] != before[t] {
+			differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], after[t]))
 		}
 	}
-	sort.Strings(differ)
-	b.res.rebuild = rebuildResult{m: m, factsBefore: factRows, restored: restored, differ: differ}
-	b.logf("rebuild: %d fact rows restored (of %d) in %s, peak RSS %s", restored, factRows, m.wall.Round(time.Millisecond), mib(m.maxRSS))
+	b.res.rebuild.m, b.res.rebuild.factsBefore, b.res.rebuild.restored, b.res.rebuild.differ = m, emptied, restored, differ
+	b.logf("rebuild: %d fact rows restored (of %d deleted) in %s, peak RSS %s", restored, emptied, m.wall.Round(time.Millisecond), mib(m.maxRSS))
 	return nil
+}
+
+// factRows counts the rows of every fact table matching where.
+func (b *bench) factRows(ctx context.Context, db, where string) (int64, error) {
+	out, err := b.psql(ctx, db, `SELECT string_agg(format('SELECT count(*) FROM engage.%I`+strings.ReplaceAll(where, "'", "''")+`', tablename), ' UNION ALL ')
+		FROM pg_tables WHERE schemaname = 'engage' AND tablename LIKE 'fact\_%'`)
+	if err != nil {
+		return 0, err
+	}
+	out, err = b.psql(ctx, db, "SELECT sum(n) FROM ("+strings.TrimSpace(out)+") AS c(n)")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+}
+
+func prefixed(p string, xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = p + x
+	}
+	return out
 }
 
 func mib(bytes int64) string { return fmt.Sprintf("%.0f MiB", float64(bytes)/(1<<20)) }

@@ -53,6 +53,7 @@ type syncResult struct {
 }
 
 type rebuildResult struct {
+	days                  int // the last days rebuilt; 0: all
 	m                     measured
 	factsBefore, restored int64
 	differ                []string
@@ -125,7 +126,7 @@ func (b *bench) report() error {
 	title := "engage-etl benchmark"
 	p("# %s, %s", title, b.started.UTC().Format("2006-01-02 15:04 UTC"))
 	p("")
-	p("`make bench` (`go run ./cmd/engage-bench -preset %s`%s): %s.", b.o.preset, b.overrides(), b.environment())
+	p("`make bench` (`go run ./cmd/engage-bench -preset %s%s`): %s.", b.o.preset, b.overrides(), b.environment())
 	p("")
 	p("Tenant: one simulated tenant in UTC, %d days, %.0f conversations a day on average (simulator `--scale %g`, seed %d, %d messages in all), the client unpaced (`ENGAGE_REQUESTS_PER_SECOND=0`); the simulator runs on the same machine and built its world in %s.",
 		b.o.days, r.convPerDay, b.o.scale, b.o.seed, r.messages, secs(r.simStart))
@@ -169,7 +170,7 @@ func (b *bench) report() error {
 	p("| psql \\copy FROM, engage tables the backfill loaded | %d | %s | %.0f | | | |", copyRows, secs(copyTime), copyRate)
 	p("| of which the fact tables | %d | %s | %.0f | | | |", factRows, secs(factTime), factCopyRate)
 	p("| psql \\copy FROM, raw answers (raw.payload, raw.conversation_messages; for comparison) | %d | %s | %.0f | | | |", rawRows, secs(rawTime), rate(rawRows, rawTime))
-	p("| rebuild from raw, facts emptied | %d | %s | %.0f | %s | %s | |", r.rebuild.restored, secs(r.rebuild.m.wall), rebuildRate, mb(r.rebuild.m.maxRSS), secs(r.rebuild.m.cpu()))
+	p("| rebuild from raw, %s | %d | %s | %.0f | %s | %s | |", b.rebuildWhat(), r.rebuild.restored, secs(r.rebuild.m.wall), rebuildRate, mb(r.rebuild.m.maxRSS), secs(r.rebuild.m.cpu()))
 	p("| re-run: backfill --redo of the last %d days | %d received, %d written | %s | | %s | %s | |", r.rerun.days, r.rerun.received, r.rerun.written, secs(r.rerun.m.wall), mb(r.rerun.m.maxRSS), secs(r.rerun.m.cpu()))
 	p("| incremental sync after one simulated hour | %d received, %d written | %s | | %s | %s | %s |", r.sync.received, r.sync.written, secs(r.sync.m.wall), mb(r.sync.m.maxRSS), secs(r.sync.m.cpu()), secs(r.sync.simCPU))
 	p("")
@@ -178,9 +179,9 @@ func (b *bench) report() error {
 	p("")
 	p("Warehouse after the %d-day backfill: engage tables %s, raw %s (%d answers kept, %d conversations' messages answers); dumping them with \\copy TO took %s.",
 		b.o.days, mb(r.engageBytes), mb(r.rawBytes), r.rawPayloads, r.rawMessages, secs(dumpTime))
-	if len(r.rebuild.differ) > 0 {
+	if len(r.rebuild.differ) > 0 || r.rebuild.restored != r.rebuild.factsBefore {
 		p("")
-		p("The rebuild restored %d fact rows of %d: %s.", r.rebuild.restored, r.rebuild.factsBefore, strings.Join(r.rebuild.differ, "; "))
+		p("The rebuild restored %d fact rows of the %d emptied; tables that differ from before: %s.", r.rebuild.restored, r.rebuild.factsBefore, strings.Join(r.rebuild.differ, "; "))
 	}
 	if len(r.rerun.byStream) > 0 {
 		p("")
@@ -236,6 +237,13 @@ func (b *bench) report() error {
 	return nil
 }
 
+func (b *bench) rebuildWhat() string {
+	if d := b.res.rebuild.days; d > 0 {
+		return fmt.Sprintf("the facts of the last %d days deleted", d)
+	}
+	return "the fact tables truncated"
+}
+
 // overrides lists the flags that change the preset's figures.
 func (b *bench) overrides() string {
 	p := presets[b.o.preset]
@@ -251,6 +259,9 @@ func (b *bench) overrides() string {
 	}
 	if b.o.etlConfig != "" {
 		s = append(s, "-config "+b.o.etlConfig)
+	}
+	if b.o.rebuildDays != p.rebuildDays && !(b.o.rebuildDays == 0 && p.rebuildDays >= b.o.days) {
+		s = append(s, fmt.Sprintf("-rebuild-days %d", b.o.rebuildDays))
 	}
 	if len(s) == 0 {
 		return ""
