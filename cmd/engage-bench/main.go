@@ -49,7 +49,8 @@ type options struct {
 	noBuild     bool
 	etlConfig   string // optional --config passed to every engage-etl command
 	outDir      string
-	keep        bool // keep the databases and dumps
+	keep        bool   // keep the databases and dumps
+	profile     string // folder of CPU and heap profiles of the large backfill and the rebuild
 	preset      string
 	limit       time.Duration // the bound the run is reported against
 }
@@ -71,6 +72,7 @@ func main() {
 	fs.StringVar(&o.etlConfig, "config", "", "engage-etl YAML `file` for every command (parallelism etc.); the tenant comes from ENGAGE_* variables")
 	fs.StringVar(&o.outDir, "out", "bench", "`folder` of results-DATE.md")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases and the dumps")
+	fs.StringVar(&o.profile, "profile", "", "write CPU and heap profiles of the large backfill and of the rebuild into this `folder`, and add their top functions to the report")
 	fs.DurationVar(&o.limit, "limit", 20*time.Minute, "the bound the whole run is reported against")
 	fs.Parse(os.Args[1:])
 	if err := o.applyPreset(); err != nil {
@@ -146,6 +148,11 @@ const (
 func run(ctx context.Context, o options) error {
 	b := &bench{o: o, started: time.Now(), tenant: tenantID}
 	var err error
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+	}
 	if b.work, err = os.MkdirTemp("", "engage-bench-"); err != nil {
 		return err
 	}
@@ -466,7 +473,11 @@ func (b *bench) backfills(ctx context.Context) error {
 		}
 		from := today.AddDate(0, 0, 1-d).Format("2006-01-02")
 		cpu0 := b.simCPU()
-		m, err := b.etl(ctx, db, fmt.Sprintf("backfill-%d", d), "backfill", "--from", from, "--to", b.to)
+		args := []string{"backfill", "--from", from, "--to", b.to}
+		if d == b.o.days {
+			args = append(args, b.profileArgs("backfill")...)
+		}
+		m, err := b.etl(ctx, db, fmt.Sprintf("backfill-%d", d), args...)
 		if err != nil {
 			return err
 		}
@@ -813,7 +824,7 @@ func (b *bench) rebuild(ctx context.Context) error {
 	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
 		b.logf("checkpoint: %v, going on", err)
 	}
-	m, err := b.etl(ctx, db, "rebuild", args...)
+	m, err := b.etl(ctx, db, "rebuild", append(args, b.profileArgs("rebuild")...)...)
 	if err != nil {
 		return err
 	}
@@ -854,6 +865,35 @@ func prefixed(p string, xs []string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = p + x
+	}
+	return out
+}
+
+// profileArgs are the flags that make a command write its profiles.
+func (b *bench) profileArgs(name string) []string {
+	if b.o.profile == "" {
+		return nil
+	}
+	return []string{"--cpuprofile", filepath.Join(b.o.profile, name+".cpu.pprof"), "--memprofile", filepath.Join(b.o.profile, name+".heap.pprof")}
+}
+
+// profileTops is go tool pprof -top of each profile written.
+func (b *bench) profileTops() []string {
+	var out []string
+	for _, name := range []string{"backfill.cpu", "backfill.heap", "rebuild.cpu"} {
+		file := filepath.Join(b.o.profile, name+".pprof")
+		if _, err := os.Stat(file); err != nil {
+			continue
+		}
+		args := []string{"tool", "pprof", "-top", "-nodecount=25"}
+		if strings.HasSuffix(name, ".heap") {
+			args = append(args, "-sample_index=alloc_space")
+		}
+		top, err := exec.Command("go", append(args, b.o.bin, file)...).Output()
+		if err != nil {
+			continue
+		}
+		out = append(out, fmt.Sprintf("`go tool pprof %s %s %s`:\n\n```\n%s```", strings.Join(args[2:], " "), b.o.bin, file, top))
 	}
 	return out
 }

@@ -214,6 +214,14 @@ func (b *bench) report() error {
 			p("| raw.%s | %d | %s |", t.name, t.rows, secs(t.load))
 		}
 	}
+	if tops := b.profileTops(); len(tops) > 0 {
+		p("")
+		p("## Profiles")
+		for _, t := range tops {
+			p("")
+			p("%s", t)
+		}
+	}
 	p("")
 	p("How each figure is taken: README.md, \"Benchmarks\". Wall time is the harness's clock around each process; peak RSS and CPU time are the kernel's rusage of the finished engage-etl process; the simulator's CPU time is read from /proc while it serves. The simulator and PostgreSQL share the machine's cores with engage-etl.")
 
