@@ -51,6 +51,7 @@ type options struct {
 	outDir      string
 	keep        bool   // keep the databases and dumps
 	profile     string // folder of CPU and heap profiles of the large backfill and the rebuild
+	volumeDays  int    // days backfilled at the issue's daily volume when the tenant is scaled down
 	preset      string
 	limit       time.Duration // the bound the run is reported against
 }
@@ -65,6 +66,7 @@ func main() {
 	fs.StringVar(&o.rssDays, "rss-days", "", "also backfill this many days into fresh warehouses, for their peak RSS (comma-separated; days from -days on are left out; default: 30,90, for -preset small 2)")
 	fs.IntVar(&o.redoDays, "redo-days", 30, "days at the end of the loaded range re-run with backfill --redo, whose rows written should be 0")
 	fs.IntVar(&o.rebuildDays, "rebuild-days", -1, "rebuild the facts of this many days at the end of the loaded range (their fact rows deleted first); 0: all of them, the fact tables truncated (default: 30, for -preset small 0)")
+	fs.IntVar(&o.volumeDays, "volume-days", -1, "when -scale is below the full preset's, also backfill this many days of a tenant at the full preset's daily volume (3,000 conversations), for the peak RSS of its windows; 0: not (default: 3, for -preset small 1)")
 	fs.StringVar(&o.pgURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "a `URL` of the PostgreSQL server; the harness creates and drops its own databases there")
 	fs.StringVar(&o.dbPrefix, "db-prefix", "engage_bench", "prefix of the databases the harness creates (dropped first)")
 	fs.StringVar(&o.bin, "bin", "bin/engage-etl", "engage-etl `binary`")
@@ -92,10 +94,11 @@ var presets = map[string]struct {
 	scale       float64
 	rssDays     string
 	rebuildDays int
+	volumeDays  int
 }{
-	"full":    {365, 3620, "30,90", 30},
-	"default": {365, 1000, "30,90", 30},
-	"small":   {5, 400, "2", 0},
+	"full":    {365, 3620, "30,90", 30, 0},
+	"default": {365, 1000, "30,90", 30, 3},
+	"small":   {5, 400, "2", 0, 1},
 }
 
 func (o *options) applyPreset() error {
@@ -111,6 +114,9 @@ func (o *options) applyPreset() error {
 	}
 	if o.rssDays == "" {
 		o.rssDays = p.rssDays
+	}
+	if o.volumeDays < 0 {
+		o.volumeDays = p.volumeDays
 	}
 	if o.rebuildDays < 0 {
 		o.rebuildDays = p.rebuildDays
@@ -187,8 +193,14 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	b.res.total = time.Since(b.started)
 	b.res.simCPU = b.simCPU()
+	if b.volume() {
+		b.logf("== backfill at the full preset's daily volume")
+		if err := b.fullVolume(ctx); err != nil {
+			return fmt.Errorf("backfill at the full preset's daily volume: %w", err)
+		}
+	}
+	b.res.total = time.Since(b.started)
 	if !o.keep {
 		b.dropDatabases(context.WithoutCancel(ctx))
 	}
@@ -417,6 +429,9 @@ func firstLine(s string) string {
 
 func (b *bench) databases() []string {
 	dbs := []string{b.dbName("full"), b.dbName("copy")}
+	if b.volume() {
+		dbs = append(dbs, b.dbName("volume"))
+	}
 	for _, d := range b.rssDays() {
 		dbs = append(dbs, b.dbName(fmt.Sprintf("d%d", d)))
 	}
@@ -869,6 +884,52 @@ func prefixed(p string, xs []string) []string {
 	return out
 }
 
+// volume reports whether the tenant is scaled down, so that a short backfill
+// at the full preset's daily volume is added for its peak RSS.
+func (b *bench) volume() bool {
+	return b.o.volumeDays > 0 && b.o.scale < presets["full"].scale
+}
+
+// fullVolume stops the simulator, starts one of volumeDays at the full
+// preset's scale and backfills them into a fresh warehouse: the peak RSS of a
+// backfill depends on how large a day's window is, which a scaled-down
+// tenant understates.
+func (b *bench) fullVolume(ctx context.Context) error {
+	b.stopSimulator()
+	main := b.res
+	days, scale, today, from, to := b.o.days, b.o.scale, b.today, b.from, b.to
+	// Whole days: the simulator's today is cut at its clock.
+	b.o.days, b.o.scale = b.o.volumeDays+1, presets["full"].scale
+	defer func() {
+		volume := b.res.volume
+		b.res = main
+		b.res.volume = volume
+		b.o.days, b.o.scale, b.today, b.from, b.to = days, scale, today, from, to
+	}()
+	if err := b.startSimulator(ctx); err != nil {
+		return err
+	}
+	db := b.dbName("volume")
+	if _, err := b.etl(ctx, db, "migrate-"+db, "migrate", "up"); err != nil {
+		return err
+	}
+	cpu0 := b.simCPU()
+	m, err := b.etl(ctx, db, "backfill-volume", "backfill", "--from", b.from, "--to", b.today)
+	if err != nil {
+		return err
+	}
+	counts, err := b.tableCounts(ctx, db, "engage")
+	if err != nil {
+		return err
+	}
+	rows := loadedRows(counts, main.baseline)
+	b.res.volume = backfillRun{days: b.o.volumeDays, m: m, rows: rows, simCPU: b.simCPU() - cpu0,
+		scale: b.o.scale, convPerDay: float64(counts["fact_conversation"]) / float64(b.o.volumeDays)}
+	b.logf("backfill of %s at --scale %g: %d rows in %s (%.0f rows/s), peak RSS %s", plural(b.o.volumeDays, "day"), b.o.scale, rows,
+		m.wall.Round(time.Millisecond), float64(rows)/m.wall.Seconds(), mib(m.maxRSS))
+	return nil
+}
+
 // profileArgs are the flags that make a command write its profiles.
 func (b *bench) profileArgs(name string) []string {
 	if b.o.profile == "" {
@@ -896,6 +957,13 @@ func (b *bench) profileTops() []string {
 		out = append(out, fmt.Sprintf("`go tool pprof %s %s %s`:\n\n```\n%s```", strings.Join(args[2:], " "), b.o.bin, file, top))
 	}
 	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func mib(bytes int64) string { return fmt.Sprintf("%.0f MiB", float64(bytes)/(1<<20)) }
