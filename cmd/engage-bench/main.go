@@ -165,6 +165,10 @@ func run(ctx context.Context, o options) error {
 	if !o.keep {
 		defer os.RemoveAll(b.work)
 	}
+	b.res.loadStart = loadAvg()
+	if l, err := strconv.ParseFloat(strings.Fields(b.res.loadStart + " 0")[0], 64); err == nil && l > float64(runtime.NumCPU()) {
+		b.logf("the machine is busy (load %s on %d CPUs): the figures will be slower than on a quiet machine", b.res.loadStart, runtime.NumCPU())
+	}
 	b.logf("engage-bench: preset %s, %d days, --scale %g, seed %d; work folder %s", o.preset, o.days, o.scale, o.seed, b.work)
 	if err := b.build(ctx); err != nil {
 		return err
@@ -957,6 +961,15 @@ func (b *bench) profileTops() []string {
 		out = append(out, fmt.Sprintf("`go tool pprof %s %s %s`:\n\n```\n%s```", strings.Join(args[2:], " "), b.o.bin, file, top))
 	}
 	return out
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(raw))[:3], " ")
 }
 
 func plural(n int, what string) string {

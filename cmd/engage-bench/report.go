@@ -13,6 +13,7 @@ import (
 
 type results struct {
 	simArgs     string
+	loadStart   string
 	simNow      time.Time
 	simStart    time.Duration
 	simCPU      time.Duration
@@ -295,9 +296,7 @@ func (b *bench) environment() string {
 		fmt.Sscanf(strings.SplitN(string(raw), "\n", 2)[0], "MemTotal: %d kB", &kb)
 		parts = append(parts, fmt.Sprintf("%.0f GB memory", float64(kb)/1e6))
 	}
-	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
-		parts = append(parts, "load "+strings.Join(strings.Fields(string(raw))[:3], " ")+" at the end")
-	}
+	parts = append(parts, fmt.Sprintf("load %s at the start, %s at the end", b.res.loadStart, loadAvg()))
 	if v, err := exec.Command("psql", "-X", "-Atc", "SHOW server_version", "-d", b.o.pgURL).Output(); err == nil {
 		parts = append(parts, "PostgreSQL "+strings.TrimSpace(string(v)))
 	}
