@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ type options struct {
 	seed        uint64
 	rssDays     string // backfills whose peak RSS is reported, comma-separated day counts
 	redoDays    int    // days re-run by backfill --redo at the end of the loaded range
-	rebuildDays int    // days at the end of the range whose facts are deleted and rebuilt; 0: all, truncated
+	rebuildDays int    // the backfill whose warehouse is rebuilt, all its facts truncated: -days or one of -rss-days
 	pgURL       string // server, any database: the harness creates its own
 	dbPrefix    string
 	bin         string // engage-etl binary; built from ./cmd/engage-etl unless -no-build
@@ -59,13 +60,13 @@ type options struct {
 func main() {
 	var o options
 	fs := flag.NewFlagSet("engage-bench", flag.ExitOnError)
-	fs.StringVar(&o.preset, "preset", "default", "figures: default (365 days, --scale 1450: about 1,200 conversations a day), full (365 days, --scale 3620: about 3,000 a day, the issue's tenant; longer than 20 minutes on 2 cores), small (5 days, --scale 400: a minute, to try the harness); -days and -scale override it")
+	fs.StringVar(&o.preset, "preset", "default", "figures: default (365 days, --scale 600: about 500 conversations a day), full (365 days, --scale 3620: about 3,000 a day, the issue's tenant; longer than 20 minutes on 2 cores), small (5 days, --scale 400: a minute, to try the harness); -days and -scale override it")
 	fs.IntVar(&o.days, "days", 0, "simulated days of history and of the large backfill (default: the preset's)")
 	fs.Float64Var(&o.scale, "scale", 0, "simulator --scale: conversations per weekday; the average day has 0.83 of it (default: the preset's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "simulator seed")
 	fs.StringVar(&o.rssDays, "rss-days", "", "also backfill this many days into fresh warehouses, for their peak RSS (comma-separated; days from -days on are left out; default: 30,90, for -preset small 2)")
 	fs.IntVar(&o.redoDays, "redo-days", 30, "days at the end of the loaded range re-run with backfill --redo, whose rows written should be 0")
-	fs.IntVar(&o.rebuildDays, "rebuild-days", -1, "rebuild the facts of this many days at the end of the loaded range (their fact rows deleted first); 0: all of them, the fact tables truncated (default: 30, for -preset small 0)")
+	fs.IntVar(&o.rebuildDays, "rebuild-days", 0, "rebuild the warehouse of the backfill of this many days (-days or one of -rss-days), every fact table truncated (default: 30, for -preset small 5)")
 	fs.IntVar(&o.volumeDays, "volume-days", -1, "when -scale is below the full preset's, also backfill this many days of a tenant at the full preset's daily volume (3,000 conversations), for the peak RSS of its windows; 0: not (default: 3, for -preset small 1)")
 	fs.StringVar(&o.pgURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "a `URL` of the PostgreSQL server; the harness creates and drops its own databases there")
 	fs.StringVar(&o.dbPrefix, "db-prefix", "engage_bench", "prefix of the databases the harness creates (dropped first)")
@@ -97,8 +98,8 @@ var presets = map[string]struct {
 	volumeDays  int
 }{
 	"full":    {365, 3620, "30,90", 30, 0},
-	"default": {365, 1000, "30,90", 30, 3},
-	"small":   {5, 400, "2", 0, 1},
+	"default": {365, 600, "30,90", 30, 3},
+	"small":   {5, 400, "2", 5, 1},
 }
 
 func (o *options) applyPreset() error {
@@ -118,11 +119,11 @@ func (o *options) applyPreset() error {
 	if o.volumeDays < 0 {
 		o.volumeDays = p.volumeDays
 	}
-	if o.rebuildDays < 0 {
+	if o.rebuildDays <= 0 {
 		o.rebuildDays = p.rebuildDays
 	}
 	if o.rebuildDays >= o.days {
-		o.rebuildDays = 0
+		o.rebuildDays = o.days
 	}
 	if o.days < 1 || o.days > 3660 || o.scale <= 0 {
 		return fmt.Errorf("-days %d, -scale %v: want 1 to 3660 days and a positive scale", o.days, o.scale)
@@ -153,6 +154,9 @@ const (
 
 func run(ctx context.Context, o options) error {
 	b := &bench{o: o, started: time.Now(), tenant: tenantID}
+	if o.rebuildDays != o.days && !slices.Contains(b.rssDays(), o.rebuildDays) {
+		return fmt.Errorf("-rebuild-days %d: use -days (%d) or one of -rss-days (%v)", o.rebuildDays, o.days, b.rssDays())
+	}
 	var err error
 	if o.profile != "" {
 		if err := os.MkdirAll(o.profile, 0o755); err != nil {
@@ -486,10 +490,7 @@ func (b *bench) backfills(ctx context.Context) error {
 	b.res.baseline = base
 	today, _ := time.Parse("2006-01-02", b.today)
 	for _, d := range append(b.rssDays(), b.o.days) {
-		db := b.dbName(fmt.Sprintf("d%d", d))
-		if d == b.o.days {
-			db = b.dbName("full")
-		}
+		db := b.backfillDB(d)
 		from := today.AddDate(0, 0, 1-d).Format("2006-01-02")
 		cpu0 := b.simCPU()
 		args := []string{"backfill", "--from", from, "--to", b.to}
@@ -765,85 +766,69 @@ func (b *bench) writtenByStream(table string) []string {
 	return out
 }
 
-// incremental brings the simulator to one hour behind the wall clock, syncs
-// (the first sync sets the cursors a backfill of an empty warehouse leaves
-// unset), advances the simulator by one hour and times a second sync.
+// incremental times a sync after one simulated hour on the large warehouse.
 func (b *bench) incremental(ctx context.Context) error {
+	r, err := b.syncAfterHour(ctx, b.dbName("full"))
+	b.res.sync = r
+	return err
+}
+
+// syncAfterHour brings the simulator to one hour behind the wall clock,
+// syncs (the first sync sets the cursors a backfill of an empty warehouse
+// leaves unset), advances the simulator by one hour and times a second sync.
+func (b *bench) syncAfterHour(ctx context.Context, db string) (syncResult, error) {
 	behind := time.Since(b.res.simNow) - time.Hour
 	if behind > 0 {
 		if err := b.advanceSimulator(ctx, behind.Truncate(time.Second)); err != nil {
-			return err
+			return syncResult{}, err
 		}
 	}
-	if _, err := b.etl(ctx, b.dbName("full"), "sync-first", "sync"); err != nil {
-		return err
+	if _, err := b.etl(ctx, db, "sync-first-"+db, "sync"); err != nil {
+		return syncResult{}, err
 	}
 	if err := b.advanceSimulator(ctx, time.Hour); err != nil {
-		return err
+		return syncResult{}, err
 	}
 	cpu0 := b.simCPU()
-	m, err := b.etl(ctx, b.dbName("full"), "sync-hour", "sync")
+	m, err := b.etl(ctx, db, "sync-hour-"+db, "sync")
 	if err != nil {
-		return err
+		return syncResult{}, err
 	}
-	received, written, err := b.lastRun(ctx, b.dbName("full"))
+	received, written, err := b.lastRun(ctx, db)
 	if err != nil {
-		return err
+		return syncResult{}, err
 	}
-	b.res.sync = syncResult{m: m, received: received, written: written, simCPU: b.simCPU() - cpu0}
 	b.logf("incremental sync after one simulated hour: %d rows received, %d written, in %s", received, written, m.wall.Round(time.Millisecond))
-	return nil
+	return syncResult{m: m, received: received, written: written, simCPU: b.simCPU() - cpu0}, nil
 }
 
-// rebuild empties the engage facts of the large warehouse (all of them, or
-// those of the last rebuildDays), keeps raw, and times `engage-etl rebuild`
-// of that range; the facts it restores are compared with those before.
+// rebuild truncates every engage fact table of the warehouse of one of the
+// backfills (rebuildDays), keeps raw, and times `engage-etl rebuild` of it all;
+// the facts it restores are compared with those before. (A rebuild of the
+// last days of a warehouse loaded today replays every conversation's messages
+// answer fetched since, so it would cost as much as a whole one.)
 func (b *bench) rebuild(ctx context.Context) error {
-	db := b.dbName("full")
+	db := b.backfillDB(b.o.rebuildDays)
 	before, err := b.tableCounts(ctx, db, "engage")
 	if err != nil {
 		return err
 	}
 	var facts []string
-	for t := range before {
+	var emptied int64
+	for t, c := range before {
 		if strings.HasPrefix(t, "fact_") {
-			facts = append(facts, t)
+			facts = append(facts, "engage."+t)
+			emptied += c
 		}
 	}
 	sort.Strings(facts)
-	args := []string{"rebuild"}
-	var where string
-	if d := b.o.rebuildDays; d > 0 {
-		today, _ := time.Parse("2006-01-02", b.today)
-		from := today.AddDate(0, 0, 1-d)
-		args = append(args, "--from", from.Format("2006-01-02"), "--to", b.to)
-		where = " WHERE date_key >= " + from.Format("20060102")
-		b.res.rebuild.days = d
-	}
-	var stmts []string
-	for _, t := range facts {
-		if where == "" {
-			stmts = append(stmts, "TRUNCATE engage."+t)
-		} else {
-			stmts = append(stmts, "DELETE FROM engage."+t+where)
-		}
-	}
-	emptied, err := b.factRows(ctx, db, where)
-	if err != nil {
+	if _, err := b.psql(ctx, db, "TRUNCATE "+strings.Join(facts, ", ")); err != nil {
 		return err
-	}
-	if _, err := b.psql(ctx, db, strings.Join(stmts, "; ")); err != nil {
-		return err
-	}
-	if where != "" {
-		if _, err := b.psql(ctx, db, "VACUUM ANALYZE "+strings.Join(prefixed("engage.", facts), ", ")); err != nil {
-			return err
-		}
 	}
 	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
 		b.logf("checkpoint: %v, going on", err)
 	}
-	m, err := b.etl(ctx, db, "rebuild", append(args, b.profileArgs("rebuild")...)...)
+	m, err := b.etl(ctx, db, "rebuild", append([]string{"rebuild"}, b.profileArgs("rebuild")...)...)
 	if err != nil {
 		return err
 	}
@@ -851,41 +836,28 @@ func (b *bench) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	restored, err := b.factRows(ctx, db, where)
-	if err != nil {
-		return err
-	}
+	var restored int64
 	var differ []string
-	for _, t := range facts {
-		if after[t] != before[t] {
-			differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], after[t]))
+	for t, c := range after {
+		if strings.HasPrefix(t, "fact_") {
+			restored += c
+			if c != before[t] {
+				differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], c))
+			}
 		}
 	}
-	b.res.rebuild.m, b.res.rebuild.factsBefore, b.res.rebuild.restored, b.res.rebuild.differ = m, emptied, restored, differ
-	b.logf("rebuild: %d fact rows restored (of %d deleted) in %s, peak RSS %s", restored, emptied, m.wall.Round(time.Millisecond), mib(m.maxRSS))
+	sort.Strings(differ)
+	b.res.rebuild = rebuildResult{days: b.o.rebuildDays, m: m, factsBefore: emptied, restored: restored, differ: differ}
+	b.logf("rebuild of the %d-day warehouse: %d fact rows restored (of %d) in %s, peak RSS %s", b.o.rebuildDays, restored, emptied, m.wall.Round(time.Millisecond), mib(m.maxRSS))
 	return nil
 }
 
-// factRows counts the rows of every fact table matching where.
-func (b *bench) factRows(ctx context.Context, db, where string) (int64, error) {
-	out, err := b.psql(ctx, db, `SELECT string_agg(format('SELECT count(*) FROM engage.%I`+strings.ReplaceAll(where, "'", "''")+`', tablename), ' UNION ALL ')
-		FROM pg_tables WHERE schemaname = 'engage' AND tablename LIKE 'fact\_%'`)
-	if err != nil {
-		return 0, err
+// backfillDB is the warehouse of the backfill of days.
+func (b *bench) backfillDB(days int) string {
+	if days == b.o.days {
+		return b.dbName("full")
 	}
-	out, err = b.psql(ctx, db, "SELECT sum(n) FROM ("+strings.TrimSpace(out)+") AS c(n)")
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-}
-
-func prefixed(p string, xs []string) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = p + x
-	}
-	return out
+	return b.dbName(fmt.Sprintf("d%d", days))
 }
 
 // volume reports whether the tenant is scaled down, so that a short backfill
@@ -905,9 +877,9 @@ func (b *bench) fullVolume(ctx context.Context) error {
 	// Whole days: the simulator's today is cut at its clock.
 	b.o.days, b.o.scale = b.o.volumeDays+1, presets["full"].scale
 	defer func() {
-		volume := b.res.volume
+		volume, volumeSync := b.res.volume, b.res.volumeSync
 		b.res = main
-		b.res.volume = volume
+		b.res.volume, b.res.volumeSync = volume, volumeSync
 		b.o.days, b.o.scale, b.today, b.from, b.to = days, scale, today, from, to
 	}()
 	if err := b.startSimulator(ctx); err != nil {
@@ -931,7 +903,8 @@ func (b *bench) fullVolume(ctx context.Context) error {
 		scale: b.o.scale, convPerDay: float64(counts["fact_conversation"]) / float64(b.o.volumeDays)}
 	b.logf("backfill of %s at --scale %g: %d rows in %s (%.0f rows/s), peak RSS %s", plural(b.o.volumeDays, "day"), b.o.scale, rows,
 		m.wall.Round(time.Millisecond), float64(rows)/m.wall.Seconds(), mib(m.maxRSS))
-	return nil
+	b.res.volumeSync, err = b.syncAfterHour(ctx, db)
+	return err
 }
 
 // profileArgs are the flags that make a command write its profiles.
