@@ -285,6 +285,9 @@ func (b *bench) overrides() string {
 	if b.o.etlConfig != "" {
 		s = append(s, "-config "+b.o.etlConfig)
 	}
+	if b.o.profile != "" {
+		s = append(s, "-profile "+b.o.profile)
+	}
 	if b.o.rebuildDays != min(p.rebuildDays, b.o.days) {
 		s = append(s, fmt.Sprintf("-rebuild-days %d", b.o.rebuildDays))
 	}
