@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -163,7 +164,11 @@ func (b *bench) report() error {
 		maxRSS = max(maxRSS, v.m.maxRSS)
 	}
 	p("| peak RSS of a backfill ≤ %s | %s | %s |", mb(targetRSS), strings.Join(rssCells, ", "), passMiss(maxRSS <= targetRSS))
-	p("| peak RSS the same at every length (largest ≤ %.2f× smallest) | %.2f× | %s |", targetRSSFlat, flat, passMiss(flat <= targetRSSFlat))
+	var lengths []string
+	for _, bf := range r.backfills {
+		lengths = append(lengths, strconv.Itoa(bf.days))
+	}
+	p("| peak RSS the same at %s days (largest ≤ %.2f× smallest) | %.2f× | %s |", strings.Join(lengths, ", "), targetRSSFlat, flat, passMiss(flat <= targetRSSFlat))
 	syncCell, syncWorst := secs(r.sync.m.wall), r.sync.m.wall
 	if v := r.volumeSync; v.m.wall > 0 {
 		syncCell = fmt.Sprintf("%s (%s, %.0f conversations a day); %s (%s, %.0f a day)", secs(r.sync.m.wall), plural(b.o.days, "day"), r.convPerDay, secs(v.m.wall), plural(r.volume.days, "day"), r.volume.convPerDay)
@@ -251,9 +256,10 @@ func (b *bench) report() error {
 		return err
 	}
 	name := "results-" + b.started.UTC().Format("2006-01-02")
-	if b.o.preset != "default" || b.overrides() != "" {
+	custom := strings.TrimSpace(strings.Replace(b.overrides(), "-profile "+b.o.profile, "", 1)) != ""
+	if b.o.preset != "default" || custom {
 		name += "-" + b.o.preset
-		if b.overrides() != "" {
+		if custom {
 			name += "-custom"
 		}
 	}
