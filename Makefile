@@ -10,7 +10,7 @@ LOCAL_PG := postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 ENGAGE_ETL_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo '$(LOCAL_PG)')
 export ENGAGE_ETL_TEST_DATABASE_URL
 
-.PHONY: all build test lint bench fuzz demo clean
+.PHONY: all build test lint bench bench-go fuzz demo clean
 
 all: lint test
 
@@ -25,7 +25,19 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# The end-to-end benchmark (README, "Benchmarks"): simulator, backfills, psql
+# \copy baseline, re-run, incremental sync, rebuild; prints PASS/MISS per
+# target and writes bench/results-DATE.md. BENCH_PRESET=small tries it in a
+# minute; BENCH_DAYS and BENCH_SCALE override the preset's tenant.
+BENCH_PRESET ?= default
+BENCH_DAYS   ?= 0
+BENCH_SCALE  ?= 0
 bench:
+	$(GO) run ./cmd/engage-bench -preset $(BENCH_PRESET) -days $(BENCH_DAYS) -scale $(BENCH_SCALE) \
+		-database-url '$(or $(BENCH_DATABASE_URL),$(LOCAL_PG))'
+
+# The Go micro-benchmarks.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Every fuzz target, FUZZTIME each. `make test` runs their seed corpora

@@ -19,11 +19,18 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	var span dayFlags
 	sel.register(fs, "backfill")
 	span.register(fs)
+	var prof profiling
+	prof.register(fs)
 	redo := fs.Bool("redo", false, "load windows again even if an earlier backfill finished them")
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	from, to, err := span.days()
 	if err != nil {
 		return err

@@ -23,12 +23,19 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	var span dayFlags
 	sel.register(fs, "rebuild")
 	span.register(fs)
+	var prof profiling
+	prof.register(fs)
 	fs.Lookup("from").Usage = "first local `day`, YYYY-MM-DD (default: the first answer kept)"
 	fs.Lookup("to").Usage = "local `day` after the last, YYYY-MM-DD (default: after today)"
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	from, to := civil.Date{Year: 2000, Month: 1, Day: 1}, civil.Of(time.Now(), time.UTC).AddDays(2)
 	if span.from != "" || span.to != "" {
 		if from, to, err = span.days(); err != nil {

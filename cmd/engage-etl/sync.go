@@ -22,10 +22,17 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "warn")
 	var sel selection
 	sel.register(fs, "sync")
+	var prof profiling
+	prof.register(fs)
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	rt, err := newRuntime(ctx, cfg, log, sel)
 	if err != nil {
 		return err

@@ -29,6 +29,10 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 	}
 	var out []pipeline.Tenant
 	for _, t := range tenants {
+		if t.UnpacedRemote() {
+			log.Warn("requests_per_second 0 sends requests unpaced: meant for a local simulator; against the Engage API set a pace such as 5",
+				"tenant", t.ID, "base_url", t.BaseURL)
+		}
 		opts := []engage.Option{
 			engage.WithBaseURL(t.BaseURL),
 			engage.WithRate(t.RequestsPerSecond, t.Burst),

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -53,7 +54,7 @@ type Tenant struct {
 	Timezone          string
 	Location          *time.Location
 	StartDate         civil.Date // first day to load when a stream has no cursor; zero: Sync.DefaultHistoryDays ago
-	RequestsPerSecond float64
+	RequestsPerSecond float64    // 0: unpaced, meant for a local simulator (Unpaced, UnpacedRemote)
 	Burst             int
 	MaxAttempts       int
 	RequestTimeout    time.Duration   // one request, answer included
@@ -448,8 +449,10 @@ func (t *Tenant) finish(prefix, startDate string) error {
 		}
 		t.StartDate = d
 	}
-	if t.RequestsPerSecond <= 0 || t.RequestsPerSecond > maxRequestsPerSecondLimit {
-		return &Error{Key: key("requests_per_second"), Problem: fmt.Sprintf("%v is out of range", t.RequestsPerSecond), Fix: "use a positive number such as 5"}
+	// 0 turns pacing off (a local simulator); NaN fails both comparisons.
+	if !(t.RequestsPerSecond >= 0 && t.RequestsPerSecond <= maxRequestsPerSecondLimit) {
+		return &Error{Key: key("requests_per_second"), Problem: fmt.Sprintf("%v is out of range", t.RequestsPerSecond),
+			Fix: fmt.Sprintf("use a positive number up to %d such as 5, or 0 for no pacing (only against a local simulator)", maxRequestsPerSecondLimit)}
 	}
 	if t.Burst <= 0 {
 		t.Burst = max(1, int(t.RequestsPerSecond))
@@ -461,6 +464,30 @@ func (t *Tenant) finish(prefix, startDate string) error {
 		return &Error{Key: key("request_timeout"), Problem: fmt.Sprintf("%v is out of range", t.RequestTimeout), Fix: "use a duration from 1s to 1h, such as 2m"}
 	}
 	return nil
+}
+
+// Unpaced reports whether the tenant's client sends requests as fast as the
+// API answers (requests_per_second 0): meant for a local simulator, such as a
+// benchmark's, never for the real Engage API.
+func (t Tenant) Unpaced() bool { return t.RequestsPerSecond == 0 }
+
+// UnpacedRemote reports whether the tenant is unpaced against a base URL that
+// is not on this machine (not localhost or a loopback address), which the
+// commands warn about: the real API answers 429 and may block the key.
+func (t Tenant) UnpacedRemote() bool {
+	if !t.Unpaced() {
+		return false
+	}
+	u, err := engage.ParseBaseURL(t.BaseURL)
+	if err != nil {
+		return true
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 func overrides(section string, in map[string]fileOverride) (map[string]catalog.Override, error) {

@@ -191,3 +191,62 @@ func TestCheckListenAddr(t *testing.T) {
 		}
 	}
 }
+
+// requests_per_second 0 turns the client's pacing off, for a local simulator;
+// negative, NaN and more than the limit still fail naming the key.
+func TestRequestsPerSecondZeroIsUnpaced(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://db/x", "ENGAGE_API_TOKEN": "tok", "ENGAGE_BASE_URL": "http://127.0.0.1:8089/rest/v1"}
+	env := func(kv ...string) LookupEnv {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return envOf(m)
+	}
+	c, err := Load("", env("ENGAGE_REQUESTS_PER_SECOND", "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn := c.Tenants[0]; tn.RequestsPerSecond != 0 || !tn.Unpaced() || tn.UnpacedRemote() || tn.Burst < 1 {
+		t.Errorf("ENGAGE_REQUESTS_PER_SECOND=0: tenant %+v, want unpaced, local, burst >= 1", tn)
+	}
+	if c, err := Load("", env()); err != nil || c.Tenants[0].Unpaced() || c.Tenants[0].RequestsPerSecond != DefaultRequestsPerSecond {
+		t.Errorf("default pacing: %v, %+v", err, c)
+	}
+
+	p := writeFile(t, `
+database_url: postgres://file/x
+tenants:
+  - {id: local, token: a, base_url: "http://localhost:8089/rest/v1", requests_per_second: 0}
+  - {id: v6, token: b, base_url: "http://[::1]:8089/rest/v1", requests_per_second: 0}
+  - {id: remote, token: c, base_url: "https://api.example.com/rest/v1", requests_per_second: 0}
+  - {id: paced, token: d, base_url: "https://api.example.com/rest/v1", requests_per_second: 1000}
+  - {id: default, token: e}
+`)
+	c, err = Load(p, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]bool{ // unpaced, unpaced against a remote API
+		"local": {true, false}, "v6": {true, false}, "remote": {true, true}, "paced": {false, false}, "default": {false, false},
+	}
+	for _, tn := range c.Tenants {
+		if got := [2]bool{tn.Unpaced(), tn.UnpacedRemote()}; got != want[tn.ID] {
+			t.Errorf("tenant %s: unpaced, remote = %v, want %v", tn.ID, got, want[tn.ID])
+		}
+	}
+
+	for _, v := range []string{"-1", "NaN", "1001", "+Inf"} {
+		_, err := Load("", env("ENGAGE_REQUESTS_PER_SECOND", v))
+		if err == nil || !strings.Contains(err.Error(), "ENGAGE_REQUESTS_PER_SECOND") || !strings.Contains(err.Error(), "0 for no pacing") {
+			t.Errorf("ENGAGE_REQUESTS_PER_SECOND=%s: err = %v, want it out of range, naming 0", v, err)
+		}
+	}
+	p = writeFile(t, "database_url: postgres://file/x\ntenants:\n  - {id: a, token: a, requests_per_second: -0.5}\n")
+	if _, err := Load(p, envOf(nil)); err == nil || !strings.Contains(err.Error(), "tenants[0].requests_per_second") {
+		t.Errorf("requests_per_second -0.5: err = %v, want it named", err)
+	}
+}
