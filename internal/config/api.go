@@ -10,16 +10,20 @@ import (
 // fileAPI is an api: section, globally or in a tenant: the parts of the wire
 // dialect it sets (see catalog.Dialect); what it leaves out stays as it was.
 type fileAPI struct {
-	DateFilter *struct {
-		Body     *string `yaml:"body"`
-		Encoding *string `yaml:"encoding"`
-	} `yaml:"date_filter"`
-	Lists    *filePaging `yaml:"lists"`
-	Activity *filePaging `yaml:"activity"`
-	Messages *struct {
-		ConversationParam *string `yaml:"conversation_param"`
-	} `yaml:"messages"`
-	Fields map[string]map[string]string `yaml:"fields"`
+	DateFilter *fileDateFilter              `yaml:"date_filter"`
+	Lists      *filePaging                  `yaml:"lists"`
+	Activity   *filePaging                  `yaml:"activity"`
+	Messages   *fileMessages                `yaml:"messages"`
+	Fields     map[string]map[string]string `yaml:"fields"`
+}
+
+type fileDateFilter struct {
+	Body     *string `yaml:"body"`
+	Encoding *string `yaml:"encoding"`
+}
+
+type fileMessages struct {
+	ConversationParam *string `yaml:"conversation_param"`
 }
 
 type filePaging struct {

@@ -113,3 +113,20 @@ streams:
 		t.Errorf("chat_done unit %q, want mean_seconds", byName["chat_done"].Unit)
 	}
 }
+
+func TestUnknownKeysNameTheNearestKnownOne(t *testing.T) {
+	for yaml, hint := range map[string]string{
+		"api:\n  lsts: {page_param: p}\n":                 `unknown key "lsts", did you mean "lists"?`,
+		"api:\n  lists: {page_parm: p}\n":                 `unknown key "page_parm", did you mean "page_param"?`,
+		"api:\n  date_filter: {encodng: date}\n":          `unknown key "encodng", did you mean "encoding"?`,
+		"tenants:\n  - {id: a, token: x, timezne: UTC}\n": `unknown key "timezne", did you mean "timezone"?`,
+		"streams:\n  chat_done: {unti: count}\n":          `unknown key "unti", did you mean "unit"?`,
+		"sync:\n  chunk_byts: 65536\n":                    `unknown key "chunk_byts", did you mean "chunk_bytes"?`,
+	} {
+		_, err := Load(writeFile(t, yaml), envOf(map[string]string{"ENGAGE_API_TOKEN": "t"}))
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), hint) {
+			t.Errorf("%q: got %v, want a config error saying %s", yaml, err, hint)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
 )
 
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type config\.(\w+)`)
@@ -22,7 +24,12 @@ func yamlError(path string, err error) error {
 	var problems []string
 	for _, e := range te.Errors {
 		if m := unknownField.FindStringSubmatch(e); m != nil {
-			problems = append(problems, fmt.Sprintf("line %s: unknown key %q (known keys: %s)", m[1], m[2], strings.Join(yamlKeys(m[3]), ", ")))
+			known := yamlKeys(m[3])
+			hint := ""
+			if n := catalog.Nearest(m[2], known); n != "" {
+				hint = fmt.Sprintf(", did you mean %q?", n)
+			}
+			problems = append(problems, fmt.Sprintf("line %s: unknown key %q%s (known keys: %s)", m[1], m[2], hint, strings.Join(known, ", ")))
 			continue
 		}
 		problems = append(problems, e)
@@ -34,6 +41,8 @@ func yamlKeys(typeName string) []string {
 	types := map[string]reflect.Type{
 		"file": reflect.TypeFor[file](), "fileSync": reflect.TypeFor[fileSync](),
 		"fileTenant": reflect.TypeFor[fileTenant](), "fileOverride": reflect.TypeFor[fileOverride](),
+		"fileAPI": reflect.TypeFor[fileAPI](), "filePaging": reflect.TypeFor[filePaging](),
+		"fileDateFilter": reflect.TypeFor[fileDateFilter](), "fileMessages": reflect.TypeFor[fileMessages](),
 	}
 	t, ok := types[typeName]
 	if !ok {
