@@ -37,6 +37,7 @@ type decoded struct {
 	rows     int
 	warnings []string // optional fields no element had (see remapper.missing)
 	out      any      // the rows as transform made them ([]transform.XRow), for the decoders' fuzz test
+	written  int64    // rows already committed in chunks (messages of a busy day)
 }
 
 // decoder turns the body of one window's answer into rows.

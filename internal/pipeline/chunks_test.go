@@ -86,3 +86,34 @@ func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestABusyDaysMessagesAreCommittedInChunks(t *testing.T) {
+	streams := selectStreams(t, "conversations", "messages")
+	whole := newFixture(t, engagesim.Faults{})
+	if res := whole.sync(t, streams); !res.OK() {
+		t.Fatalf("sync:\n%s", failures(res))
+	}
+	f := newFixture(t, engagesim.Faults{})
+	cfg := f.runner.Config
+	cfg.ChunkBytes = 64 << 10
+	f.runner = pipeline.New(cfg)
+	res := f.sync(t, streams)
+	if !res.OK() {
+		t.Fatalf("chunked sync:\n%s", failures(res))
+	}
+	var commits int
+	f.store.Pool().QueryRow(context.Background(), `SELECT count(DISTINCT xmin::text) FROM raw.conversation_messages`).Scan(&commits)
+	var days int
+	f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM raw.payload WHERE stream = 'messages'`).Scan(&days)
+	if commits <= days {
+		t.Errorf("the messages of %d days were committed in %d transactions, want more: chunks", days, commits)
+	}
+	if diff := cmp.Diff(testdb.Checksums(t, whole.dsn), testdb.Checksums(t, f.dsn)); diff != "" {
+		t.Errorf("messages loaded in chunks differ from one piece (-whole +chunked):\n%s", diff)
+	}
+	for _, s := range res.Streams {
+		if s.Stream == "messages" && (s.RowsReceived == 0 || s.RowsWritten != s.RowsReceived) {
+			t.Errorf("messages: received %d, written %d; want every chunk's rows counted", s.RowsReceived, s.RowsWritten)
+		}
+	}
+}

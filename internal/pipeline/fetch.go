@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,7 @@ func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w ex
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("load: %w", err)
 	}
-	return d.rows, written, d.warnings, nil
+	return d.rows, written + d.written, d.warnings, nil
 }
 
 // windowContext bounds a window's fetch by sync.window_timeout.
@@ -161,11 +162,27 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 	if err != nil {
 		return decoded{}, nil, err
 	}
-	raws := []load.Raw{load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list}}
 	var rows []transform.MessageRow
+	var raws []load.Raw
 	missing := map[string]int{} // warning -> conversations whose answer had it
 	answered := 0               // conversations with messages
+	received, size := 0, 0
+	var written int64
 	var mu sync.Mutex
+	// A day of a busy tenant is thousands of conversations: their rows and
+	// answers commit in chunks of bounded size as they arrive (each message
+	// upserted by id, each answer kept on its own), and the last commit,
+	// with the conversation list, moves the cursor.
+	flush := func() error {
+		n, err := r.Store.CommitWindow(ctx, load.WindowCommit{TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
+			Start: w.Start, End: w.End, Batch: load.MessageBatch(w.From, w.To, rows), Raws: raws, Lock: j.lock})
+		if err != nil {
+			return fmt.Errorf("load a chunk of messages: %w", err)
+		}
+		written += n
+		rows, raws, size = nil, nil, 0
+		return nil
+	}
 	err = extract.Conversations(ctx, j.tenant.api(), j.stream, ids, r.MessageParallel, func(id string, body []byte) error {
 		msgs, warnings, err := decodeMessages(src, body)
 		if err != nil {
@@ -174,6 +191,7 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 		mu.Lock()
 		defer mu.Unlock()
 		rows = append(rows, msgs...)
+		received += len(msgs)
 		if len(msgs) > 0 {
 			answered++
 		}
@@ -181,6 +199,9 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 			missing[w]++
 		}
 		raws = append(raws, load.ConversationMessages{ConversationID: id, Messages: len(msgs), FetchedAt: time.Now(), Body: body})
+		if size += len(body); size >= cmp.Or(r.ChunkBytes, defaultChunkBytes) {
+			return flush()
+		}
 		return nil
 	})
 	if err != nil {
@@ -195,7 +216,8 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 		}
 	}
 	sort.Strings(warnings)
-	return decoded{batch: load.MessageBatch(w.From, w.To, rows), rows: len(rows), warnings: warnings, out: rows}, raws, nil
+	raws = append(raws, load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
+	return decoded{batch: load.MessageBatch(w.From, w.To, rows), rows: received, warnings: warnings, out: rows, written: written}, raws, nil
 }
 
 // conversationsToFetch chooses, before any message is fetched, the
