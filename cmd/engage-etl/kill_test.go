@@ -143,11 +143,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	t.Logf("clean backfill took %v; kill moments drawn with seed %d", cleanTook, seed)
 	interrupted := 0
 	for i := 0; i < 5; i++ {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", "ENGAGE_ETL_TEST_RUN_MAIN="+strings.Join(backfill, "\x1f"))
-		for k, v := range env(killed) {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
+		cmd := mainCommand(context.Background(), env(killed), backfill...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -216,11 +212,7 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	interrupted := 0
 	for i := 0; i < 4; i++ {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", "ENGAGE_ETL_TEST_RUN_MAIN="+strings.Join(backfill, "\x1f"))
-		for k, v := range env(killed) {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
+		cmd := mainCommand(context.Background(), env(killed), backfill...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
