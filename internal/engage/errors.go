@@ -1,6 +1,7 @@
 package engage
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,17 +126,10 @@ func (e *AnswerError) Error() string {
 		snippet = snippet[:80]
 	}
 	return fmt.Sprintf("cannot load the answer (status %d, %s, %d bytes, starting %q): %v",
-		e.Status, cmpOr(e.ContentType, "no content type"), e.Size, snippet, e.Err)
+		e.Status, cmp.Or(e.ContentType, "no content type"), e.Size, snippet, e.Err)
 }
 
 func (e *AnswerError) Unwrap() error { return e.Err }
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 // headReader keeps the first AnswerHead bytes of what is read through it.
 type headReader struct {

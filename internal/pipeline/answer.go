@@ -143,7 +143,7 @@ func elements[E, R any](rows func(source, E) ([]R, error), batch func(source, []
 
 // eachPage calls fn with each element of the pages of a paged answer, kept
 // as one JSON array of page bodies (see engage.Pages).
-func eachPage[E any](m *remapper, body []byte, items string, fn func(page int, e E) error) error {
+func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) error {
 	page := 0
 	return engage.DecodeArray(bytes.NewReader(body), func(p json.RawMessage) error {
 		defer func() { page++ }()
@@ -152,7 +152,7 @@ func eachPage[E any](m *remapper, body []byte, items string, fn func(page int, e
 			return fmt.Errorf("page %d: %w", page, err)
 		}
 		for i, raw := range elems {
-			if err := decodeElement(m, raw, func(e E) error { return fn(page, e) }); err != nil {
+			if err := decodeElement(m, raw, fn); err != nil {
 				return fmt.Errorf("page %d element %d: %w", page, i, err)
 			}
 		}
@@ -165,7 +165,7 @@ func pages[E, R any](row func(E) (R, error), batch func(source, []R) load.Batch)
 	return func(src source, body []byte) (decoded, error) {
 		m := newRemapper(src.dialect(), src.stream.Kind.ElementKind())
 		var out []R
-		err := eachPage(m, body, src.dialect().Lists.Items, func(_ int, e E) error {
+		err := eachPage(m, body, src.dialect().Lists.Items, func(e E) error {
 			r, err := row(e)
 			out = append(out, r)
 			return err
@@ -219,7 +219,7 @@ func decodeActivity(src source, body []byte) (decoded, error) {
 	m := newRemapper(src.dialect(), "activity")
 	seen := map[string]bool{}
 	var rows []transform.ActivityRow
-	err := eachPage(m, body, src.dialect().Activity.Items, func(_ int, e engage.ActivityEvent) error {
+	err := eachPage(m, body, src.dialect().Activity.Items, func(e engage.ActivityEvent) error {
 		if e.Timestamp.Before(src.window.Start) || seen[e.ID] {
 			return nil
 		}

@@ -63,23 +63,19 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 		var err error
 		switch {
 		case e.list:
-			list := s
-			if s.Kind == catalog.KindMessages {
-				list.Kind, list.Method, list.Path = catalog.KindConversations, s.IDsMethod, s.IDsPath
-			}
-			_, err = extract.Answer(ctx, t.api(), list, w, func(body []byte) error {
-				m := newRemapper(t.dialect(), "conversations")
-				n = 0
-				err := each(m, body, func(c engage.Conversation) error {
-					n++
-					if conversation == "" {
-						conversation = c.ConversationID
-					}
-					return nil
-				})
-				warnings = m.missing()
+			refs := func(body []byte) error {
+				list, missing, err := conversationRefs(t.dialect(), body)
+				n, warnings = len(list), missing
+				if len(list) > 0 && conversation == "" {
+					conversation = list[0].ID
+				}
 				return err
-			})
+			}
+			if s.Kind == catalog.KindMessages {
+				_, err = extract.ConversationList(ctx, t.api(), s, w, refs)
+			} else {
+				_, err = extract.Answer(ctx, t.api(), s, w, refs)
+			}
 		case s.Kind == catalog.KindMessages:
 			if conversation == "" {
 				p.OK, p.Result = true, "not asked: the day had no conversation"

@@ -148,12 +148,9 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 	src := r.source(j, w)
 	fetchedAt := time.Now()
 	var refs []conversationRef
-	list, err := extract.ConversationList(ctx, j.tenant.api(), j.stream, w, func(body []byte) error {
-		refs = refs[:0]
-		return each(newRemapper(src.dialect(), "conversations"), body, func(c engage.Conversation) error {
-			refs = append(refs, conversationRef{c.ConversationID, c.MessageCount})
-			return nil
-		})
+	list, err := extract.ConversationList(ctx, j.tenant.api(), j.stream, w, func(body []byte) (err error) {
+		refs, _, err = conversationRefs(src.dialect(), body)
+		return err
 	})
 	if err != nil {
 		return decoded{}, nil, fmt.Errorf("list conversations: %w", err)
@@ -218,6 +215,18 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 	sort.Strings(warnings)
 	raws = append(raws, load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
 	return decoded{batch: load.MessageBatch(w.From, w.To, rows), rows: received, warnings: warnings, out: rows, written: written}, raws, nil
+}
+
+// conversationRefs reads the conversation list of a messages window, and
+// the mapped fields no conversation had.
+func conversationRefs(d catalog.Dialect, body []byte) ([]conversationRef, []string, error) {
+	m := newRemapper(d, "conversations")
+	var refs []conversationRef
+	err := each(m, body, func(c engage.Conversation) error {
+		refs = append(refs, conversationRef{c.ConversationID, c.MessageCount})
+		return nil
+	})
+	return refs, m.missing(), err
 }
 
 // conversationsToFetch chooses, before any message is fetched, the
