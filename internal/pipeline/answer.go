@@ -11,6 +11,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/jsonscan"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
@@ -106,20 +107,31 @@ func dayBatch[R any](batch func(from, to civil.Date, rows []R) load.Batch) func(
 }
 
 // each calls fn with each element of a JSON array, in the contract's keys.
+// A valid body is validated once and walked (see jsonscan); an invalid one
+// is decoded by engage.DecodeArray, for the error that says where it breaks.
 func each[E any](m *remapper, body []byte, fn func(E) error) error {
-	return engage.DecodeArray(bytes.NewReader(body), func(raw json.RawMessage) error {
-		return decodeElement(m, raw, fn)
+	if !json.Valid(body) {
+		return engage.DecodeArray(bytes.NewReader(body), func(raw json.RawMessage) error {
+			return decodeElement(m, raw, fn)
+		})
+	}
+	isArray, err := jsonscan.Array(body, func(i int, raw []byte) error {
+		if err := decodeElement(m, raw, fn); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+		return nil
 	})
+	if !isArray {
+		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
+	}
+	return err
 }
 
+// decodeElement decodes one valid JSON element and calls fn with it.
 func decodeElement[E any](m *remapper, raw []byte, fn func(E) error) error {
-	canon, err := m.element(raw)
-	if err != nil {
-		return err
-	}
 	var e E
-	if err := json.Unmarshal(canon, &e); err != nil {
-		return fmt.Errorf("%s element: %w", m.kind, err)
+	if err := m.decodeInto(raw, &e); err != nil {
+		return err
 	}
 	return fn(e)
 }
@@ -144,10 +156,11 @@ func elements[E, R any](rows func(source, E) ([]R, error), batch func(source, []
 // eachPage calls fn with each element of the pages of a paged answer, kept
 // as one JSON array of page bodies (see engage.Pages).
 func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) error {
-	page := 0
-	return engage.DecodeArray(bytes.NewReader(body), func(p json.RawMessage) error {
-		defer func() { page++ }()
-		elems, err := engage.PageItems(p, items)
+	if !json.Valid(body) {
+		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
+	}
+	isArray, err := jsonscan.Array(body, func(page int, p []byte) error {
+		elems, err := pageItems(p, items)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
 		}
@@ -158,6 +171,30 @@ func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) e
 		}
 		return nil
 	})
+	if !isArray {
+		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
+	}
+	return err
+}
+
+// pageItems returns the elements of one valid page at its items path,
+// with the errors of engage.PageItems.
+func pageItems(page []byte, items string) ([][]byte, error) {
+	doc, ok := jsonscan.Find(page, strings.Split(items, "."))
+	if !ok || string(doc) == "null" {
+		_, err := engage.PageItems(page, items)
+		return nil, err
+	}
+	var elems [][]byte
+	isArray, _ := jsonscan.Array(doc, func(_ int, raw []byte) error {
+		elems = append(elems, raw)
+		return nil
+	})
+	if !isArray {
+		_, err := engage.PageItems(page, items)
+		return nil, err
+	}
+	return elems, nil
 }
 
 // pages decodes the pages of a list (CONTRACT.md §5).
@@ -181,6 +218,10 @@ func pages[E, R any](row func(E) (R, error), batch func(source, []R) load.Batch)
 func object[E any](src source, kind string, body []byte) (E, []string, error) {
 	var e E
 	m := newRemapper(src.dialect(), kind)
+	if !json.Valid(body) {
+		_, err := m.element(body) // says why
+		return e, nil, err
+	}
 	err := decodeElement(m, body, func(v E) error { e = v; return nil })
 	return e, m.missing(), err
 }

@@ -22,10 +22,11 @@ import (
 // config key that maps it; the optional fields that no element had are
 // reported once the answer is read.
 type remapper struct {
-	kind   string
-	fields []mappedField
-	seen   map[string]bool
-	count  int // elements read
+	kind    string
+	fields  []mappedField
+	seen    map[string]bool
+	count   int      // elements read
+	scratch [][]byte // the values of one element, by field (see decodeInto)
 }
 
 type mappedField struct {
@@ -73,19 +74,12 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 	out := append(make([]byte, 0, len(raw)+16), '{')
 	for _, f := range m.fields {
 		v, present := lookup(obj, f.path)
-		if present {
-			m.seen[f.Name] = true // null is a value the API sends: the key is right
-		}
-		if isNull(v) {
-			if f.Required {
-				return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: "required, missing"}
-			}
-			continue
-		}
-		cv, err := coerce(v, f.Type)
+		cv, err := m.field(f, v, present)
 		if err != nil {
-			var be *engage.BoundError
-			return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: err.Error(), Bound: errors.As(err, &be)}
+			return nil, err
+		}
+		if cv == nil {
+			continue
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
@@ -93,6 +87,27 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 		out = append(append(append(append(out, '"'), f.Key...), '"', ':'), cv...)
 	}
 	return append(out, '}'), nil
+}
+
+// field checks one field's value, found at its path (present) or not, and
+// converts it to the field's type; nil when the field is optional and
+// absent or null.
+func (m *remapper) field(f mappedField, v []byte, present bool) ([]byte, error) {
+	if present {
+		m.seen[f.Name] = true // null is a value the API sends: the key is right
+	}
+	if isNull(v) {
+		if f.Required {
+			return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: "required, missing"}
+		}
+		return nil, nil
+	}
+	cv, err := coerce(v, f.Type)
+	if err != nil {
+		var be *engage.BoundError
+		return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: err.Error(), Bound: errors.As(err, &be)}
+	}
+	return cv, nil
 }
 
 // missing lists the optional fields whose key no element of a non-empty
