@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
@@ -111,6 +114,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		stat(name)
 	}
 
+	var mu sync.Mutex // guards stats: the lanes commit in parallel
 	fail := func(st *Rebuilt, a load.RawAnswer, err error) {
 		st.Failed++
 		if st.Err == nil {
@@ -118,68 +122,125 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 		r.Log.Warn("rebuild: answer failed", "tenant", t.ID, "stream", st.Stream, "fetched_at", a.FetchedAt, "error", err)
 	}
+	// The answers are read and decoded here, in order, and committed by
+	// one goroutine per lane (see laneOf): a lane commits its answers in
+	// the order they came, while the lanes, which write different tables,
+	// and the decoding of the next answers go on at the same time.
+	lanes := make([]chan replayed, rebuildLanes)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range lanes {
+		lanes[i] = make(chan replayed, 2)
+		g.Go(func() error {
+			for p := range lanes[i] {
+				var written int64
+				err := p.err
+				if err == nil {
+					written, err = r.Store.CommitWindow(gctx, p.commit)
+				}
+				mu.Lock()
+				st := stat(p.commit.Stream)
+				st.Answers += p.answers
+				if err != nil {
+					fail(st, p.first, err)
+				} else {
+					st.Written += written
+					st.Rows += int64(p.commit.Rows)
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	send := func(p replayed) error {
+		select {
+		case lanes[laneOf(byName[p.commit.Stream], p.commit.Stream)] <- p:
+			return nil
+		case <-gctx.Done():
+			return context.Cause(gctx)
+		}
+	}
 	// Conversations' messages answers are many and small (one per
 	// conversation), and no two hold the same message: consecutive ones
 	// commit together, up to messagesPerCommit rows, as a sync's window
 	// commits a day of them.
 	var pending []transform.MessageRow
 	var pendingFrom []load.RawAnswer
-	flush := func() {
+	flush := func() error {
 		if len(pendingFrom) == 0 {
-			return
+			return nil
 		}
-		st := stat(messagesStream(byName))
-		c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Stream: st.Stream,
+		c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Stream: messagesStream(byName),
 			Start: pendingFrom[0].Start, End: pendingFrom[len(pendingFrom)-1].End,
 			Batch: load.MessageBatch(from, from.AddDays(1), pending), Rows: len(pending)}
-		written, err := r.Store.CommitWindow(ctx, c)
-		if err != nil {
-			fail(st, pendingFrom[0], err)
-		} else {
-			st.Written += written
-			st.Rows += int64(len(pending))
-		}
+		p := replayed{commit: c, first: pendingFrom[0], answers: len(pendingFrom)}
 		pending, pendingFrom = nil, nil
+		return send(p)
 	}
 	replay := func(a load.RawAnswer) error {
 		if a.Source == load.RawConversation {
-			st := stat(messagesStream(byName))
-			st.Answers++
 			rows, _, err := decodeMessages(source{tenant: t, storeText: r.StoreMessageText}, a.Body)
 			if err != nil {
-				fail(st, a, err)
-				return ctx.Err()
+				c := load.WindowCommit{Stream: messagesStream(byName)}
+				return send(replayed{commit: c, first: a, answers: 1, err: err})
 			}
 			pending, pendingFrom = append(pending, inDays(rows, from, to)...), append(pendingFrom, a)
 			if len(pending) >= messagesPerCommit {
-				flush()
+				return flush()
 			}
-			return ctx.Err()
+			return nil
 		}
-		flush() // what came before this answer is in the warehouse before it
-		stream, c, err := r.rebuildCommit(t, tenantKey, byName, a, from, to)
-		st := stat(stream)
-		if err == nil {
-			var written int64
-			written, err = r.Store.CommitWindow(ctx, c)
-			st.Written += written
-			st.Rows += int64(c.Rows)
+		// What came before this answer is in its lane before it.
+		if err := flush(); err != nil {
+			return err
 		}
-		st.Answers++
-		if err != nil {
-			fail(st, a, err)
-		}
-		return ctx.Err()
+		c, err := r.rebuildCommit(t, tenantKey, byName, a, from, to)
+		return send(replayed{commit: c, first: a, answers: 1, err: err})
 	}
-	if err := r.Store.RawAnswers(ctx, q, replay); err != nil {
+	err = r.Store.RawAnswers(gctx, q, replay)
+	if err == nil {
+		err = flush()
+	}
+	for _, l := range lanes {
+		close(l)
+	}
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return nil, err
 	}
-	flush()
 	var out []Rebuilt
 	for _, s := range stats {
 		out = append(out, *s)
 	}
 	return out, nil
+}
+
+// replayed is a kept answer decoded into the commit it makes (or why it
+// could not be), on its way to its lane.
+type replayed struct {
+	commit  load.WindowCommit
+	first   load.RawAnswer // the (first) answer it replays, for the error
+	answers int            // answers it replays
+	err     error          // the decoding failed
+}
+
+// rebuildLanes are the rebuild's committers; laneOf assigns a stream to
+// one. Conversations, their messages and the webhooks that change both
+// share a lane, so they replay in the order they came; the activity logs
+// have one; every other stream writes its own tables and shares the third.
+// Dimensions stay in one lane in their order (agent versions follow roles
+// and teams).
+const rebuildLanes = 3
+
+func laneOf(s catalog.Stream, name string) int {
+	switch {
+	case name == WebhookStream || s.Kind == catalog.KindMessages || s.Kind == catalog.KindConversations:
+		return 0
+	case s.Kind == catalog.KindActivity:
+		return 1
+	}
+	return 2
 }
 
 // messagesPerCommit bounds the messages a rebuild commits at once.
@@ -188,7 +249,7 @@ const messagesPerCommit = 20000
 // rebuildCommit decodes one kept answer (a window's, or a webhook delivery)
 // into the commit it makes, without
 // raw answers or a cursor advance: they are kept already.
-func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catalog.Stream, a load.RawAnswer, from, to civil.Date) (string, load.WindowCommit, error) {
+func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catalog.Stream, a load.RawAnswer, from, to civil.Date) (load.WindowCommit, error) {
 	c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Start: a.Start, End: a.End}
 	src := source{tenant: t, storeText: r.StoreMessageText}
 	var err error
@@ -208,7 +269,7 @@ func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catal
 			c.Batch = load.OnlyDays(c.Batch, func(d civil.Date) bool { return owns(a.Owned, d.Start(t.Location), d.AddDays(1).Start(t.Location)) })
 		}
 	}
-	return c.Stream, c, err
+	return c, err
 }
 
 // rawWindow is the window an answer was fetched for, from the instants it
