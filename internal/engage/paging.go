@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/engage-etl/engage-etl/internal/jsonscan"
 )
 
 // Object sends req and decodes the JSON object it answers into v (reset to
@@ -113,8 +115,63 @@ type pageShape struct {
 }
 
 // readPage finds a page's elements at the dotted path items, and the Spring
-// Page flags last and totalPages where the page has them.
+// Page flags last and totalPages where the page has them. A valid page of
+// the usual shape is walked once (see jsonscan); any other is decoded by
+// readPageSlowly, which says what is wrong with it.
 func readPage(body []byte, items string) (pageShape, error) {
+	if !json.Valid(body) {
+		return readPageSlowly(body, items)
+	}
+	var out pageShape
+	doc := body
+	if items != "" {
+		// encoding/json matches the flags' names whatever their case.
+		var last, total []byte
+		isObject, _ := jsonscan.Object(body, func(key, v []byte) error {
+			switch k := jsonscan.Key(key); {
+			case strings.EqualFold(k, "last"):
+				last = v
+			case strings.EqualFold(k, "totalPages"):
+				total = v
+			}
+			return nil
+		})
+		var ok bool
+		doc, ok = jsonscan.Find(body, strings.Split(items, "."))
+		if !isObject || !ok || string(doc) == "null" || !isBool(last) || !isInt(total) {
+			return readPageSlowly(body, items) // says what is wrong
+		}
+		out.last = string(last) == "true"
+		out.totalPages, _ = strconv.Atoi(string(total))
+	}
+	out.items = []json.RawMessage{}
+	isArray, _ := jsonscan.Array(doc, func(_ int, it []byte) error {
+		out.items = append(out.items, it)
+		return nil
+	})
+	if !isArray {
+		return readPageSlowly(body, items)
+	}
+	return out, nil
+}
+
+// isBool and isInt: absent, null, or what encoding/json decodes into a
+// bool or an int.
+func isBool(v []byte) bool {
+	s := string(v)
+	return v == nil || s == "true" || s == "false" || s == "null"
+}
+
+func isInt(v []byte) bool {
+	if v == nil || string(v) == "null" {
+		return true
+	}
+	_, err := strconv.Atoi(string(v))
+	return err == nil
+}
+
+// readPageSlowly is readPage through encoding/json, for its errors.
+func readPageSlowly(body []byte, items string) (pageShape, error) {
 	var out pageShape
 	doc := json.RawMessage(body)
 	if items != "" {
@@ -147,29 +204,29 @@ func pageIDs(items []json.RawMessage, idPath string) []string {
 			ids[i] = string(it)
 			continue
 		}
-		v, _ := Path(it, idPath)
+		v, _ := validPath(it, idPath) // items of a valid page
 		ids[i] = string(v)
 	}
 	return ids
 }
 
 // Path finds the value at a dotted path (a.b.c) in a JSON document; ok is
-// false when a step is missing or not an object, or the value is null.
+// false when a step is missing or not an object, or the value is null (or
+// the document is not valid JSON).
 func Path(doc json.RawMessage, path string) (json.RawMessage, bool) {
-	for _, step := range strings.Split(path, ".") {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(doc, &obj); err != nil {
-			return nil, false
-		}
-		var ok bool
-		if doc, ok = obj[step]; !ok {
-			return nil, false
-		}
-	}
-	if string(bytes.TrimSpace(doc)) == "null" {
+	if !json.Valid(doc) {
 		return nil, false
 	}
-	return doc, true
+	return validPath(doc, path)
+}
+
+// validPath is Path of a document known to be valid JSON.
+func validPath(doc []byte, path string) (json.RawMessage, bool) {
+	v, ok := jsonscan.Find(doc, strings.Split(path, "."))
+	if !ok || string(bytes.TrimSpace(v)) == "null" {
+		return nil, false
+	}
+	return v, true
 }
 
 func cloneQuery(q url.Values) url.Values {

@@ -160,7 +160,7 @@ func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) e
 		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
 	}
 	isArray, err := jsonscan.Array(body, func(page int, p []byte) error {
-		elems, err := pageItems(p, items)
+		elems, err := engage.PageItems(p, items)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
 		}
@@ -175,26 +175,6 @@ func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) e
 		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
 	}
 	return err
-}
-
-// pageItems returns the elements of one valid page at its items path,
-// with the errors of engage.PageItems.
-func pageItems(page []byte, items string) ([][]byte, error) {
-	doc, ok := jsonscan.Find(page, strings.Split(items, "."))
-	if !ok || string(doc) == "null" {
-		_, err := engage.PageItems(page, items)
-		return nil, err
-	}
-	var elems [][]byte
-	isArray, _ := jsonscan.Array(doc, func(_ int, raw []byte) error {
-		elems = append(elems, raw)
-		return nil
-	})
-	if !isArray {
-		_, err := engage.PageItems(page, items)
-		return nil, err
-	}
-	return elems, nil
 }
 
 // pages decodes the pages of a list (CONTRACT.md §5).
