@@ -22,6 +22,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "warn")
 	var sel selection
 	sel.register(fs, "sync")
+	fs.Lookup("streams").Usage += "; the lists among them are read even when loaded less than sync.list_refresh ago"
 	var prof profiling
 	prof.register(fs)
 	log, cfg, err := c.start(e, fs, args)
@@ -33,7 +34,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stopProfile()
-	rt, err := newRuntime(ctx, cfg, log, sel)
+	var opts []func(*pipeline.Config)
+	if sel.streams != "" {
+		// Streams named on the command line are read now, whenever a list
+		// was loaded last (sync.list_refresh).
+		opts = append(opts, func(c *pipeline.Config) { c.ListRefresh = 0 })
+	}
+	rt, err := newRuntime(ctx, cfg, log, sel, opts...)
 	if err != nil {
 		return err
 	}

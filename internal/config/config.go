@@ -71,6 +71,7 @@ type Sync struct {
 	StoreMessageText   bool          // keep chat message text (personal data); off by default
 	WindowTimeout      time.Duration // one window's fetch, 429 waits and retries included
 	ChunkBytes         int           // a chunk of a paged window (activity logs): its memory and raw row
+	ListRefresh        time.Duration // a sync reads a list again only when it loaded longer ago; 0: every sync
 }
 
 // Defaults.
@@ -84,6 +85,7 @@ const (
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultWindowTimeout      = 30 * time.Minute
 	DefaultChunkBytes         = 4 << 20
+	DefaultListRefresh        = time.Hour
 	DefaultTenantID           = "default"
 	DefaultTimezone           = "UTC"
 	maxRequestsPerSecondLimit = 1000
@@ -187,6 +189,7 @@ type fileSync struct {
 	StoreMessageText   *bool  `yaml:"store_message_text"`
 	WindowTimeout      string `yaml:"window_timeout"`
 	ChunkBytes         *int   `yaml:"chunk_bytes"`
+	ListRefresh        string `yaml:"list_refresh"`
 }
 
 type fileTenant struct {
@@ -275,6 +278,14 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 			return nil, &Error{Key: "sync.window_timeout", Problem: fmt.Sprintf("%q is not a duration of a second or more", f.Sync.WindowTimeout), Fix: "write e.g. 30m"}
 		}
 		c.Sync.WindowTimeout = d
+	}
+	c.Sync.ListRefresh = DefaultListRefresh
+	if f.Sync.ListRefresh != "" {
+		d, err := ParseDuration(f.Sync.ListRefresh)
+		if err != nil || d < 0 {
+			return nil, &Error{Key: "sync.list_refresh", Problem: fmt.Sprintf("%q is not a duration of zero or more", f.Sync.ListRefresh), Fix: "write e.g. 1h, or 0 to read the lists at every sync"}
+		}
+		c.Sync.ListRefresh = d
 	}
 	if c.Sync.DefaultHistoryDays < 1 {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}

@@ -112,6 +112,8 @@ func TestErrorsNameTheKeyAndTheFix(t *testing.T) {
 		{"unknown group", "schedules: {weekly: '@weekly'}\n", nil, []string{"schedules.weekly", "lists"}},
 		{"webhook secret env", "tenants:\n  - {id: a, token: x, webhook_secret_env: NOPE}\n", nil, []string{"tenants[0].webhook_secret_env", "NOPE"}},
 		{"shutdown", "shutdown_timeout: soon\n", nil, []string{"shutdown_timeout", "30s"}},
+		{"list refresh", "sync: {list_refresh: hourly}\n", nil, []string{"sync.list_refresh", `"hourly"`, "1h", "0 to read the lists at every sync"}},
+		{"negative list refresh", "sync: {list_refresh: -1h}\n", nil, []string{"sync.list_refresh", `"-1h"`, "zero or more"}},
 	}
 	for _, tt := range tests {
 		p := ""
@@ -162,6 +164,28 @@ func TestSchedulesDefaultAndOverride(t *testing.T) {
 	}
 	if c.ShutdownTimeout != DefaultShutdownTimeout || c.HTTPAddr != DefaultHTTPAddr {
 		t.Errorf("daemon defaults: %v %s", c.ShutdownTimeout, c.HTTPAddr)
+	}
+}
+
+func TestListRefreshDefaultsToAnHourAndZeroMeansEverySync(t *testing.T) {
+	for yaml, want := range map[string]time.Duration{
+		"":                          DefaultListRefresh,
+		"sync: {list_refresh: 0}":   0,
+		"sync: {list_refresh: 0s}":  0,
+		"sync: {list_refresh: 15m}": 15 * time.Minute,
+		"sync: {list_refresh: 1d}":  24 * time.Hour,
+	} {
+		c, err := Load(writeFile(t, yaml), envOf(nil))
+		if err != nil {
+			t.Errorf("%q: %v", yaml, err)
+			continue
+		}
+		if got := c.Sync.ListRefresh; got != want {
+			t.Errorf("%q: list refresh %v, want %v", yaml, got, want)
+		}
+	}
+	if DefaultListRefresh != time.Hour {
+		t.Errorf("default list refresh %v, want 1h (the daemon's lists schedule)", DefaultListRefresh)
 	}
 }
 

@@ -30,7 +30,7 @@ import (
 // Daemon is one engage-etl service process.
 type Daemon struct {
 	Store           *load.Store
-	RunnerConfig    pipeline.Config // Run builds the runner, draining it on shutdown
+	RunnerConfig    pipeline.Config // Run builds the runner, draining it on shutdown, with ListRefresh 0
 	Tenants         []pipeline.Tenant
 	Streams         []catalog.Stream
 	Schedules       map[string]string // stream group -> cron expression
@@ -52,6 +52,10 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	defer cancelWork()
 	rc := d.RunnerConfig
 	rc.Drain = drain.Done()
+	// The lists group's schedule is how often the daemon reads the lists:
+	// each of its runs reads them all. sync.list_refresh is for a sync run
+	// from cron, which reads every group at once.
+	rc.ListRefresh = 0
 	d.runner = pipeline.New(rc)
 
 	// net/http's own messages (a handler's panic, say) go through the

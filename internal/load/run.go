@@ -46,6 +46,28 @@ func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream st
 	return done, err
 }
 
+// LastAttemptOK reports whether the latest recorded attempt at a tenant's
+// stream (its etl.run_stream row of the latest run) succeeded; true when none
+// is recorded. A row still "running" is not ok: asked under the stream's lock,
+// its process died before recording a result.
+func (s *Store) LastAttemptOK(ctx context.Context, tenantID, stream string) (bool, error) {
+	status := "ok"
+	err := retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, lastAttemptSQL, tenantID, stream).Scan(&status)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, nil
+	}
+	return status == "ok", err
+}
+
+// lastAttemptSQL lets PostgreSQL walk the primary key (run_id first)
+// backwards: it reads the rows of the runs since the stream's latest one,
+// which for a list loaded within sync.list_refresh are few.
+const lastAttemptSQL = `
+SELECT status FROM etl.run_stream WHERE tenant_id = $1 AND stream = $2
+ORDER BY run_id DESC LIMIT 1`
+
 // StartRun records a new run by the named process instance and returns its
 // id. The run holds an advisory lock until FinishRun (see runLockKey); runs
 // of processes that died without finishing are marked abandoned first.
@@ -77,7 +99,7 @@ type StreamRun struct {
 	WindowsTotal  int
 	WindowsOK     int
 	WindowsFailed int
-	WindowsSkip   int // already finished by an earlier backfill
+	WindowsSkip   int // already done: finished by an earlier backfill, or a list loaded recently (sync.list_refresh)
 	RowsReceived  int64
 	RowsWritten   int64
 	CursorBefore  time.Time

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
@@ -11,7 +12,8 @@ import (
 )
 
 // Sync runs an incremental sync of streams for every tenant: each stream
-// continues from its cursor, re-reading its lookback, through today.
+// continues from its cursor, re-reading its lookback, through today. A list
+// loaded less than ListRefresh ago is planned as done (see upToDate).
 func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.Stream) (Result, error) {
 	return r.run(ctx, "sync", tenants, streams, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
@@ -19,6 +21,13 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 		switch s.Kind.Planning() {
 		case catalog.PlanSnapshot:
 			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
+			fresh, err := r.upToDate(ctx, t, s, cursor, now)
+			if err != nil {
+				return p, err
+			}
+			if fresh {
+				p.done, p.skipped, p.fresh = []bool{true}, 1, true
+			}
 		case catalog.PlanSince:
 			p.windows = []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
 		default:
@@ -89,13 +98,30 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 	})
 }
 
+// upToDate reports whether a list stream loaded successfully less than
+// ListRefresh ago, by the runner's clock: its cursor, which a list's commit
+// sets to the moment it was read, is that recent, and the latest attempt at
+// it did not fail. A realtime snapshot is a figure of its minute, never up to
+// date.
+func (r *Runner) upToDate(ctx context.Context, t Tenant, s catalog.Stream, cursor, now time.Time) (bool, error) {
+	if r.ListRefresh <= 0 || s.Kind == catalog.KindRealtime || cursor.IsZero() || cursor.After(now) || now.Sub(cursor) >= r.ListRefresh {
+		return false, nil
+	}
+	ok, err := r.Store.LastAttemptOK(ctx, t.ID, s.Name)
+	if err != nil {
+		return false, fmt.Errorf("read the last run of the list: %w", err)
+	}
+	return ok, nil
+}
+
 // plan is the work of one tenant's stream in a run.
 type plan struct {
 	windows  []extract.Window
-	done     []bool // windows already finished (by an earlier backfill)
+	done     []bool // windows already finished (by an earlier backfill, or a list loaded recently)
 	skipped  int
 	advance  bool // commits may move the cursor
 	backfill bool // record finished windows for resuming
+	fresh    bool // a list loaded less than ListRefresh ago: its one window is done
 }
 
 // todo lists the windows not done yet.

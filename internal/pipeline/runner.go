@@ -65,6 +65,10 @@ type Config struct {
 	StoreMessageText bool               // keep chat text (personal data) in fact_message
 	WindowTimeout    time.Duration      // bounds one window's fetch, throttling and retries included; 0: none
 	ChunkBytes       int                // bounds a chunk of a paged window (activity logs); 0: 4 MiB
+	// ListRefresh: Sync leaves alone a list (users, teams, customers, roles,
+	// rules: a state as a whole) whose last load succeeded less than this
+	// long ago by Now. 0 reads every list at every sync.
+	ListRefresh time.Duration
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}
@@ -115,7 +119,7 @@ type Progress struct {
 	WindowsTotal int // windows to run (skipped ones excluded)
 	WindowsDone  int // committed
 	WindowsFail  int
-	Skipped      int // finished by an earlier backfill
+	Skipped      int // finished by an earlier backfill, or a list loaded recently (ListRefresh)
 	Rows         int64
 	Started      time.Time
 }

@@ -60,7 +60,9 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 
 // replan reads the stream's cursor, now that this process holds its lock,
 // and plans the stream again if another process moved the cursor since it
-// was planned, so the work is not done twice.
+// was planned, so the work is not done twice. A list planned as up to date
+// is planned again in any case: another process may have failed to load it
+// since, without moving the cursor.
 func (r *Runner) replan(ctx context.Context, j *job, prog *progress) error {
 	if j.err != nil {
 		return nil // stream reports the planning error
@@ -69,7 +71,7 @@ func (r *Runner) replan(ctx context.Context, j *job, prog *progress) error {
 	if err != nil {
 		return fmt.Errorf("read cursor: %w", err)
 	}
-	if cursor.Equal(j.cursor) {
+	if cursor.Equal(j.cursor) && !j.plan.fresh {
 		return nil
 	}
 	p, err := j.planFn(ctx, j.tenant, j.stream, cursor)
