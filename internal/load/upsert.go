@@ -50,20 +50,30 @@ type lookup struct {
 	nonEmpty bool   // an empty id names no row, even a row with id ''
 }
 
-// join is the lookup's LEFT JOIN. For a versioned dimension it is the body of
-// engage.agent_key_at: the version valid at the instant, the latest
-// valid_from first should versions overlap.
+// join is the lookup's LEFT JOIN. For a versioned dimension it joins every
+// version valid at the instant: where versions overlap, the merge's ORDER BY
+// (see latestFirst) puts the latest valid_from first and DISTINCT ON keeps
+// it, as engage.agent_key_at does. A plain join on (tenant_key, user_id) lets
+// the planner hash dim_agent once; a LATERAL subquery with LIMIT 1 probes an
+// index per row and its cost estimate turns JIT on for large windows.
 func (l lookup) join() string {
-	cond := fmt.Sprintf("%[1]s.tenant_key = $1 AND %[1]s.%[2]s = %[3]s", l.as, l.dim.id, l.id)
+	on := fmt.Sprintf("%[1]s.tenant_key = $1 AND %[1]s.%[2]s = %[3]s", l.as, l.dim.id, l.id)
 	if l.nonEmpty {
-		cond += fmt.Sprintf(" AND %s <> ''", l.id)
+		on += fmt.Sprintf(" AND %s <> ''", l.id)
 	}
+	if l.dim.versioned {
+		on += fmt.Sprintf(" AND %[1]s.valid_from <= %[2]s AND (%[1]s.valid_to IS NULL OR %[2]s < %[1]s.valid_to)", l.as, l.at)
+	}
+	return fmt.Sprintf("LEFT JOIN %s %s ON %s", l.dim.table, l.as, on)
+}
+
+// latestFirst orders the versions a versioned lookup joined for one staged
+// row; "" for other lookups, which join at most one row.
+func (l lookup) latestFirst() string {
 	if !l.dim.versioned {
-		return fmt.Sprintf("LEFT JOIN %s %s ON %s", l.dim.table, l.as, cond)
+		return ""
 	}
-	return fmt.Sprintf(`LEFT JOIN LATERAL (SELECT %[1]s.%[2]s FROM %[3]s %[1]s
-    WHERE %[4]s AND %[1]s.valid_from <= %[5]s AND (%[1]s.valid_to IS NULL OR %[5]s < %[1]s.valid_to)
-    ORDER BY %[1]s.valid_from DESC LIMIT 1) %[1]s ON true`, l.as, l.dim.key, l.dim.table, cond, l.at)
+	return l.as + ".valid_from DESC"
 }
 
 type column struct{ name, typ string }
@@ -72,18 +82,25 @@ func (u *upsert) stageTable() string {
 	return "stage_" + u.table[strings.LastIndex(u.table, ".")+1:]
 }
 
-// sql builds INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT ... DO UPDATE
-// ... WHERE (changed) IS DISTINCT FROM (new): an unchanged row is not written.
+// sql builds INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key ... ON
+// CONFLICT ... DO UPDATE ... WHERE (changed) IS DISTINCT FROM (new): an
+// unchanged row is not written. ORDER BY key also makes parallel windows
+// lock the rows they share in the same order.
 func (u *upsert) sql() string {
 	cols := append(append([]string{"tenant_key"}, u.key...), u.target...)
 	sel := []string{"$1::integer"}
 	for _, k := range u.key {
 		sel = append(sel, "s."+k)
 	}
+	keys := "s." + strings.Join(u.key, ", s.")
 	from := []string{u.stageTable() + " s"}
+	order := []string{keys}
 	filled := map[string]string{}
 	for _, l := range u.lookups {
 		from = append(from, l.join())
+		if o := l.latestFirst(); o != "" {
+			order = append(order, o)
+		}
 		filled[l.column] = fmt.Sprintf("COALESCE(%s.%s, 0)", l.as, l.dim.key)
 	}
 	var set, old, new []string
@@ -100,14 +117,13 @@ func (u *upsert) sql() string {
 		old = append(old, "f."+c)
 		new = append(new, "EXCLUDED."+c)
 	}
-	keys := "s." + strings.Join(u.key, ", s.")
 	return fmt.Sprintf(`INSERT INTO %s AS f (%s)
 SELECT DISTINCT ON (%s) %s
 FROM %s
 ORDER BY %s
 ON CONFLICT (tenant_key, %s) DO UPDATE SET %s, loaded_at = now()
 WHERE (%s) IS DISTINCT FROM (%s)`,
-		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), strings.Join(from, "\n"), keys,
+		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), strings.Join(from, "\n"), strings.Join(order, ", "),
 		strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
 }
 
