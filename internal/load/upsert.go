@@ -20,8 +20,8 @@ type upsert struct {
 }
 
 // dimension is a table whose rows a staged id names within a tenant:
-// (tenant_key, id) is unique, so a lookup matches at most one row (one
-// version, for a versioned dimension).
+// (tenant_key, id) is unique, so a lookup matches at most one row; a
+// versioned dimension is unique on (tenant_key, id, valid_from).
 type dimension struct {
 	table, key, id string // e.g. engage.dim_customer, its surrogate key, its Engage id
 	versioned      bool   // type 2: rows carry valid_from and valid_to
@@ -51,11 +51,12 @@ type lookup struct {
 }
 
 // join is the lookup's LEFT JOIN. For a versioned dimension it joins every
-// version valid at the instant: where versions overlap, the merge's ORDER BY
+// version valid at the instant; where versions overlap, the merge's ORDER BY
 // (see latestFirst) puts the latest valid_from first and DISTINCT ON keeps
-// it, as engage.agent_key_at does. A plain join on (tenant_key, user_id) lets
-// the planner hash dim_agent once; a LATERAL subquery with LIMIT 1 probes an
-// index per row and its cost estimate turns JIT on for large windows.
+// it, as engage.agent_key_at does. This lets the planner hash dim_agent once,
+// where a LATERAL (... ORDER BY valid_from DESC LIMIT 1) probes an index per
+// row, measured slower, and is costed so high that JIT compiles the merge of
+// a large window.
 func (l lookup) join() string {
 	on := fmt.Sprintf("%[1]s.tenant_key = $1 AND %[1]s.%[2]s = %[3]s", l.as, l.dim.id, l.id)
 	if l.nonEmpty {
@@ -84,8 +85,10 @@ func (u *upsert) stageTable() string {
 
 // sql builds INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key ... ON
 // CONFLICT ... DO UPDATE ... WHERE (changed) IS DISTINCT FROM (new): an
-// unchanged row is not written. ORDER BY key also makes parallel windows
-// lock the rows they share in the same order.
+// unchanged row is not written. ORDER BY key makes parallel windows lock the
+// rows they share in the same order; after the key, each versioned lookup's
+// valid_from DESC makes the row DISTINCT ON keeps the one with the latest
+// version each lookup matched (a row's matches are their cross product).
 func (u *upsert) sql() string {
 	cols := append(append([]string{"tenant_key"}, u.key...), u.target...)
 	sel := []string{"$1::integer"}
