@@ -27,11 +27,11 @@ type (
 
 var agentTimes = &table[agentTimeRow]{
 	upsert: upsert{
-		table:  "engage.fact_agent_time",
-		key:    []string{"kind", "user_id", "started_at"},
-		target: []string{"agent_key", "ended_at", "seconds", "date_key"},
-		exprs:  map[string]string{"agent_key": "engage.agent_key_at($1, s.user_id, s.started_at)"},
-		infer:  []string{inferAgents("stage_fact_agent_time", "user_id")},
+		table:   "engage.fact_agent_time",
+		key:     []string{"kind", "user_id", "started_at"},
+		target:  []string{"agent_key", "ended_at", "seconds", "date_key"},
+		lookups: []lookup{{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "s.started_at"}},
+		infer:   []string{inferAgents("stage_fact_agent_time", "user_id")},
 	},
 	fields: []field[agentTimeRow]{
 		{"kind", "text", func(r agentTimeRow) any { return r.Kind }},
@@ -60,10 +60,10 @@ var conversations = &table[conversationRow]{
 		target: []string{"customer_key", "team_key", "agent_key", "date_key", "channel", "status", "started_at", "ended_at",
 			"user_ids", "message_count", "customer_message_count", "agent_message_count", "first_response_ms",
 			"avg_response_ms", "duration_ms"},
-		exprs: map[string]string{
-			"customer_key": "engage.customer_key($1, s.customer_id)",
-			"team_key":     "engage.team_key($1, s.team_id)",
-			"agent_key":    "CASE WHEN s.first_agent = '' THEN 0 ELSE engage.agent_key_at($1, s.first_agent, s.started_at) END",
+		lookups: []lookup{
+			{as: "cu", column: "customer_key", dim: customerDim, id: "s.customer_id"},
+			{as: "t", column: "team_key", dim: teamDim, id: "s.team_id"},
+			{as: "a", column: "agent_key", dim: agentDim, id: "s.first_agent", at: "s.started_at", nonEmpty: true},
 		},
 		infer: []string{
 			inferMembers("stage_fact_conversation", "customer_id", "engage.dim_customer", "customer_id"),
@@ -114,19 +114,17 @@ func repairConversationAgents(ctx context.Context, tx pgx.Tx, tenantKey int) (in
 	return tag.RowsAffected(), nil
 }
 
-// conversationStart reads the conversation's start from fact_conversation,
-// which loads in an earlier phase; NULL when the conversation is not loaded
-// yet (ConversationBatch repairs the row once it is).
-const conversationStart = `(SELECT c.started_at FROM engage.fact_conversation c WHERE c.tenant_key = $1 AND c.conversation_id = s.conversation_id)`
-
 var conversationAgents = &table[conversationAgentRow]{
 	upsert: upsert{
 		table:  "engage.fact_conversation_agent",
 		key:    []string{"conversation_id", "user_id"},
 		target: []string{"agent_key", "date_key", "message_count", "first_response_ms", "avg_response_ms"},
-		exprs: map[string]string{
-			"agent_key": "engage.agent_key_at($1, s.user_id, COALESCE(" + conversationStart + ", '-infinity'))",
-			"date_key":  "COALESCE((SELECT c.date_key FROM engage.fact_conversation c WHERE c.tenant_key = $1 AND c.conversation_id = s.conversation_id), 0)",
+		// The conversation loads in an earlier phase; until it has, the row
+		// gets the Unknown day and the agent's first version
+		// (ConversationBatch repairs both once it is loaded).
+		lookups: []lookup{
+			{as: "c", column: "date_key", dim: conversationDay, id: "s.conversation_id"},
+			{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "COALESCE(c.started_at, '-infinity')"},
 		},
 		infer: []string{inferAgents("stage_fact_conversation_agent", "user_id")},
 	},
@@ -150,9 +148,9 @@ var messages = &table[messageRow]{
 		key:   []string{"message_id"},
 		target: []string{"conversation_id", "customer_key", "agent_key", "date_key", "user_id", "from_customer", "type",
 			"sent_at", "text_length", "message_text", "has_url"},
-		exprs: map[string]string{
-			"customer_key": "engage.customer_key($1, s.customer_id)",
-			"agent_key":    "CASE WHEN s.user_id IS NULL THEN 0 ELSE engage.agent_key_at($1, s.user_id, s.sent_at) END",
+		lookups: []lookup{
+			{as: "c", column: "customer_key", dim: customerDim, id: "s.customer_id"},
+			{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "s.sent_at"},
 		},
 		infer: []string{
 			inferMembers("stage_fact_message", "customer_id", "engage.dim_customer", "customer_id"),
@@ -210,9 +208,9 @@ var cobrowseSessions = &table[cobrowseRow]{
 		table:  "engage.fact_cobrowse_session",
 		key:    []string{"session_id"},
 		target: []string{"user_id", "agent_key", "customer_key", "date_key", "started_at", "ended_at", "seconds"},
-		exprs: map[string]string{
-			"agent_key":    "engage.agent_key_at($1, s.user_id, s.started_at)",
-			"customer_key": "engage.customer_key($1, s.customer_id)",
+		lookups: []lookup{
+			{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "s.started_at"},
+			{as: "c", column: "customer_key", dim: customerDim, id: "s.customer_id"},
 		},
 		infer: []string{
 			inferAgents("stage_fact_cobrowse_session", "user_id"),
@@ -241,11 +239,11 @@ var activityEvents = &table[activityRow]{
 		table:  "engage.fact_activity_event",
 		key:    []string{"event_id"},
 		target: []string{"log", "type", "user_id", "customer_id", "agent_key", "customer_key", "date_key", "occurred_at", "data"},
-		exprs: map[string]string{
-			"agent_key":    "CASE WHEN s.user_id IS NULL THEN 0 ELSE engage.agent_key_at($1, s.user_id, s.occurred_at) END",
-			"customer_key": "CASE WHEN s.customer_id IS NULL THEN 0 ELSE engage.customer_key($1, s.customer_id) END",
-			"data":         "s.data::jsonb",
+		lookups: []lookup{
+			{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "s.occurred_at"},
+			{as: "c", column: "customer_key", dim: customerDim, id: "s.customer_id"},
 		},
+		exprs: map[string]string{"data": "s.data::jsonb"},
 		infer: []string{
 			inferAgents("stage_fact_activity_event", "user_id"),
 			inferMembers("stage_fact_activity_event", "customer_id", "engage.dim_customer", "customer_id"),

@@ -11,11 +11,70 @@ import (
 // upsert declares how staged rows merge into one table by natural key: the
 // merge SQL is generated once from it, so every table loads the same way.
 type upsert struct {
-	table  string   // target, e.g. engage.fact_visit
-	key    []string // natural key columns after tenant_key; staged as is
-	target []string // other target columns, each from exprs or the staged column of that name
-	exprs  map[string]string
-	infer  []string // SQL run after staging and before the merge ($1 = tenant key)
+	table   string   // target, e.g. engage.fact_visit
+	key     []string // natural key columns after tenant_key; staged as is
+	target  []string // other target columns, each from lookups, exprs or the staged column of that name
+	lookups []lookup // joined in order: a lookup's id and at may read an earlier one's alias
+	exprs   map[string]string
+	infer   []string // SQL run after staging and before the merge ($1 = tenant key)
+}
+
+// dimension is a table whose rows a staged id names within a tenant:
+// (tenant_key, id) is unique, so a lookup matches at most one row; a
+// versioned dimension is unique on (tenant_key, id, valid_from).
+type dimension struct {
+	table, key, id string // e.g. engage.dim_customer, its surrogate key, its Engage id
+	versioned      bool   // type 2: rows carry valid_from and valid_to
+}
+
+var (
+	customerDim = dimension{table: "engage.dim_customer", key: "customer_key", id: "customer_id"}
+	teamDim     = dimension{table: "engage.dim_team", key: "team_key", id: "team_id"}
+	agentDim    = dimension{table: "engage.dim_agent", key: "agent_key", id: "user_id", versioned: true}
+	// conversationDay gives a conversation's local day, and its start to
+	// later lookups; the day is 0 (Unknown) until the conversation is loaded.
+	conversationDay = dimension{table: "engage.fact_conversation", key: "date_key", id: "conversation_id"}
+)
+
+// lookup fills a target column with the key of the row of dim that a staged
+// id names, or with the Unknown member 0 when none does: exactly what
+// engage.customer_key, engage.team_key and engage.agent_key_at return, but as
+// a join the planner can hash instead of a function call per row. A NULL id
+// never matches.
+type lookup struct {
+	as       string // alias of the joined row
+	column   string // the target column filled
+	dim      dimension
+	id       string // staged expression naming the row, e.g. s.customer_id
+	at       string // versioned dimensions: the instant whose version to take
+	nonEmpty bool   // an empty id names no row, even a row with id ''
+}
+
+// join is the lookup's LEFT JOIN. For a versioned dimension it joins every
+// version valid at the instant; where versions overlap, the merge's ORDER BY
+// (see latestFirst) puts the latest valid_from first and DISTINCT ON keeps
+// it, as engage.agent_key_at does. This lets the planner hash dim_agent once,
+// where a LATERAL (... ORDER BY valid_from DESC LIMIT 1) probes an index per
+// row, measured slower, and is costed so high that JIT compiles the merge of
+// a large window.
+func (l lookup) join() string {
+	on := fmt.Sprintf("%[1]s.tenant_key = $1 AND %[1]s.%[2]s = %[3]s", l.as, l.dim.id, l.id)
+	if l.nonEmpty {
+		on += fmt.Sprintf(" AND %s <> ''", l.id)
+	}
+	if l.dim.versioned {
+		on += fmt.Sprintf(" AND %[1]s.valid_from <= %[2]s AND (%[1]s.valid_to IS NULL OR %[2]s < %[1]s.valid_to)", l.as, l.at)
+	}
+	return fmt.Sprintf("LEFT JOIN %s %s ON %s", l.dim.table, l.as, on)
+}
+
+// latestFirst orders the versions a versioned lookup joined for one staged
+// row; "" for other lookups, which join at most one row.
+func (l lookup) latestFirst() string {
+	if !l.dim.versioned {
+		return ""
+	}
+	return l.as + ".valid_from DESC"
 }
 
 type column struct{ name, typ string }
@@ -24,17 +83,35 @@ func (u *upsert) stageTable() string {
 	return "stage_" + u.table[strings.LastIndex(u.table, ".")+1:]
 }
 
-// sql builds INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT ... DO UPDATE
-// ... WHERE (changed) IS DISTINCT FROM (new): an unchanged row is not written.
+// sql builds INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key ... ON
+// CONFLICT ... DO UPDATE ... WHERE (changed) IS DISTINCT FROM (new): an
+// unchanged row is not written. ORDER BY key makes parallel windows lock the
+// rows they share in the same order; after the key, each versioned lookup's
+// valid_from DESC makes the row DISTINCT ON keeps the one with the latest
+// version each lookup matched (a row's matches are their cross product).
 func (u *upsert) sql() string {
 	cols := append(append([]string{"tenant_key"}, u.key...), u.target...)
 	sel := []string{"$1::integer"}
 	for _, k := range u.key {
 		sel = append(sel, "s."+k)
 	}
+	keys := "s." + strings.Join(u.key, ", s.")
+	from := []string{u.stageTable() + " s"}
+	order := []string{keys}
+	filled := map[string]string{}
+	for _, l := range u.lookups {
+		from = append(from, l.join())
+		if o := l.latestFirst(); o != "" {
+			order = append(order, o)
+		}
+		filled[l.column] = fmt.Sprintf("COALESCE(%s.%s, 0)", l.as, l.dim.key)
+	}
 	var set, old, new []string
 	for _, c := range u.target {
-		e, ok := u.exprs[c]
+		e, ok := filled[c]
+		if !ok {
+			e, ok = u.exprs[c]
+		}
 		if !ok {
 			e = "s." + c
 		}
@@ -43,14 +120,13 @@ func (u *upsert) sql() string {
 		old = append(old, "f."+c)
 		new = append(new, "EXCLUDED."+c)
 	}
-	keys := "s." + strings.Join(u.key, ", s.")
 	return fmt.Sprintf(`INSERT INTO %s AS f (%s)
 SELECT DISTINCT ON (%s) %s
-FROM %s s
+FROM %s
 ORDER BY %s
 ON CONFLICT (tenant_key, %s) DO UPDATE SET %s, loaded_at = now()
 WHERE (%s) IS DISTINCT FROM (%s)`,
-		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), u.stageTable(), keys,
+		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), strings.Join(from, "\n"), strings.Join(order, ", "),
 		strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
 }
 
