@@ -213,8 +213,8 @@ var cobrowseSessions = &table[cobrowseRow]{
 			{as: "c", column: "customer_key", dim: customerDim, id: "s.customer_id"},
 		},
 		infer: []string{
-			inferAgents("stage_fact_cobrowse_session", "user_id"),
 			inferMembers("stage_fact_cobrowse_session", "customer_id", "engage.dim_customer", "customer_id"),
+			inferAgents("stage_fact_cobrowse_session", "user_id"),
 		},
 	},
 	fields: []field[cobrowseRow]{
@@ -245,8 +245,8 @@ var activityEvents = &table[activityRow]{
 		},
 		exprs: map[string]string{"data": "s.data::jsonb"},
 		infer: []string{
-			inferAgents("stage_fact_activity_event", "user_id"),
 			inferMembers("stage_fact_activity_event", "customer_id", "engage.dim_customer", "customer_id"),
+			inferAgents("stage_fact_activity_event", "user_id"),
 		},
 	},
 	fields: []field[activityRow]{

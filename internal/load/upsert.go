@@ -16,7 +16,11 @@ type upsert struct {
 	target  []string // other target columns, each from lookups, exprs or the staged column of that name
 	lookups []lookup // joined in order: a lookup's id and at may read an earlier one's alias
 	exprs   map[string]string
-	infer   []string // SQL run after staging and before the merge ($1 = tenant key)
+	// infer is SQL run after staging and before the merge ($1 = tenant
+	// key). Every table infers members in one order, customers, teams, then
+	// agents, so parallel windows of different streams that add the same
+	// members lock them in the same order instead of deadlocking.
+	infer []string
 }
 
 // dimension is a table whose rows a staged id names within a tenant:
