@@ -83,14 +83,20 @@ func Key(quoted []byte) string {
 // decoding (no escape, valid UTF-8): the common case, done without
 // encoding/json. ok is false otherwise.
 func Plain(quoted []byte) (string, bool) {
+	inner, ok := Unescaped(quoted)
+	return string(inner), ok
+}
+
+// Unescaped is Plain without the copy: the bytes between the quotes.
+func Unescaped(quoted []byte) ([]byte, bool) {
 	if len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
-		return "", false
+		return nil, false
 	}
 	inner := quoted[1 : len(quoted)-1]
 	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
-		return "", false
+		return nil, false
 	}
-	return string(inner), true
+	return inner, true
 }
 
 // Find returns the value at path (one member name per step) in the object
@@ -116,11 +122,23 @@ func Find(b []byte, path []string) (v []byte, ok bool) {
 
 // KeyIs reports whether a member name as Object returns it is name.
 func KeyIs(quoted []byte, name string) bool {
-	if len(quoted) == len(name)+2 && string(quoted[1:len(quoted)-1]) == name {
-		return true
+	return string(Name(quoted)) == name
+}
+
+// Name is a member name as Object returns it, unquoted: the bytes between
+// the quotes when they need no decoding (plain ASCII, no escape), without a
+// copy; else decoded.
+func Name(quoted []byte) []byte {
+	if len(quoted) < 2 {
+		return nil
 	}
-	_, plain := Plain(quoted)
-	return !plain && Key(quoted) == name
+	inner := quoted[1 : len(quoted)-1]
+	for _, c := range inner {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return []byte(Key(quoted))
+		}
+	}
+	return inner
 }
 
 func skipSpace(b []byte, i int) int {

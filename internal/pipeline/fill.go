@@ -37,8 +37,9 @@ func (m *remapper) decodeInto(raw []byte, dst any) error {
 	}
 	m.scratch = vals
 	isObject, _ := jsonscan.Object(raw, func(key, value []byte) error {
+		name := jsonscan.Name(key)
 		for i, f := range m.fields {
-			if jsonscan.KeyIs(key, f.path[0]) {
+			if string(name) == f.path[0] {
 				vals[i] = value
 			}
 		}

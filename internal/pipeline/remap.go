@@ -13,6 +13,7 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/jsonscan"
 )
 
 // remapper rewrites the elements of one answer from the tenant's dialect to
@@ -163,12 +164,18 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 		}
 		switch kind {
 		case 's':
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, err
+			n := len(v) // of the string, decoded
+			if inner, ok := jsonscan.Unescaped(v); ok {
+				n = len(inner)
+			} else {
+				var s string
+				if err := json.Unmarshal(v, &s); err != nil {
+					return nil, err
+				}
+				n = len(s)
 			}
-			if len(s) > limit {
-				return nil, boundf("a string of %d bytes, more than the %d a %s may have", len(s), limit, t)
+			if n > limit {
+				return nil, boundf("a string of %d bytes, more than the %d a %s may have", n, limit, t)
 			}
 			return v, nil
 		case 'n':

@@ -222,7 +222,29 @@ func phases(streams []catalog.Stream) [][]int {
 	sort.Ints(order)
 	out := make([][]int, 0, len(order))
 	for _, p := range order {
-		out = append(out, byPhase[p])
+		phase := byPhase[p]
+		// At most StreamParallel streams run at once: the long ones start
+		// first, and the many short ones fill the time beside them, rather
+		// than a long one starting last and running alone at the end.
+		sort.SliceStable(phase, func(a, b int) bool {
+			return length[streams[phase[a]].Kind] > length[streams[phase[b]].Kind]
+		})
+		out = append(out, phase)
 	}
 	return out
+}
+
+// length ranks how long a stream of a kind takes to load, longest first:
+// messages take a request per conversation, an activity log is read whole
+// page by page, the tables of conversations and visits hold a row per
+// event, and reports or lists are a few requests. Unranked kinds are 0.
+var length = map[catalog.Kind]int{
+	catalog.KindMessages:           5,
+	catalog.KindActivity:           4,
+	catalog.KindConversations:      3,
+	catalog.KindVisits:             3,
+	catalog.KindConversationAgents: 3,
+	catalog.KindCustomers:          2,
+	catalog.KindCobrowse:           2,
+	catalog.KindAgentTimes:         1,
 }
