@@ -132,9 +132,12 @@ type Stream struct {
 	WindowDays int           // local days per request
 	Lookback   time.Duration // re-read before the cursor on every sync
 	Group      string        // schedule group
-	// Phase orders streams within a tenant: dimensions (0) load before the
-	// facts that look them up (1), and those before facts keyed by them (2).
-	Phase    int
+	// Phase orders streams within a tenant: dimensions load before the
+	// facts that look them up.
+	Phase int
+	// After names streams of the same phase this one starts after, when
+	// they are loaded in the same run: a fact keyed by another.
+	After    []string
 	Disabled bool // left out by Apply (config: enabled: false)
 }
 
@@ -155,14 +158,13 @@ type Metric struct {
 
 // Phases, in the order a tenant's streams load. Agent versions are derived
 // from roles, teams and users together, so those load one after another;
-// facts look dimensions up, so they follow; facts keyed by conversations
-// follow the conversations.
+// facts look dimensions up, so they follow (facts keyed by other facts say
+// so with Stream.After).
 const (
 	PhaseRoles = iota
 	PhaseTeams
 	PhaseDimensions
 	PhaseFacts
-	PhaseDependentFacts
 )
 
 // Defaults shared by the families.

@@ -98,3 +98,36 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterNamesStreamsOfTheSamePhase: a stream waits only for streams that
+// exist, load in its phase, and do not wait for it in turn.
+func TestAfterNamesStreamsOfTheSamePhase(t *testing.T) {
+	byName := map[string]Stream{}
+	for _, s := range All() {
+		byName[s.Name] = s
+	}
+	for _, s := range All() {
+		for _, name := range s.After {
+			after, ok := byName[name]
+			switch {
+			case !ok:
+				t.Errorf("%s: After names %q, no stream", s.Name, name)
+			case after.Phase != s.Phase:
+				t.Errorf("%s (phase %d): After names %s of phase %d", s.Name, s.Phase, name, after.Phase)
+			}
+			seen := map[string]bool{s.Name: true}
+			var walk func(string)
+			walk = func(n string) {
+				if seen[n] {
+					t.Errorf("%s: After makes a cycle through %s", s.Name, n)
+					return
+				}
+				seen[n] = true
+				for _, next := range byName[n].After {
+					walk(next)
+				}
+			}
+			walk(name)
+		}
+	}
+}

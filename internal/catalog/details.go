@@ -13,9 +13,11 @@ func detailStreams() []Stream {
 			Body: DateFilterBody, WindowDays: 1, Lookback: chatLookback, Group: "details", Phase: PhaseFacts,
 		},
 		{
-			// Needs the conversations' start days: loads after them.
+			// Needs the conversations' start days: loads after them (a row
+			// loaded before its conversation is repaired when it comes).
 			Name: "conversation_agents", Kind: KindConversationAgents, Method: "POST", Path: "/report/chat/agents",
-			Body: DateFilterBody, WindowDays: 1, Lookback: chatLookback, Group: "details", Phase: PhaseDependentFacts,
+			Body: DateFilterBody, WindowDays: 1, Lookback: chatLookback, Group: "details", Phase: PhaseFacts,
+			After: []string{"conversations"},
 		},
 		{
 			Name: "messages", Kind: KindMessages, Method: "GET", Path: "/report/chat/messages",

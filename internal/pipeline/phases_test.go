@@ -24,8 +24,19 @@ func TestPhasesStartTheLongStreamsFirst(t *testing.T) {
 			if s.Phase < lastPhase || (k > 0 && s.Phase != streams[phase[0]].Phase) {
 				t.Errorf("%s (phase %d) out of phase order", s.Name, s.Phase)
 			}
-			if k > 0 && length[s.Kind] > length[streams[phase[k-1]].Kind] {
-				t.Errorf("%s starts after the shorter %s", s.Name, streams[phase[k-1]].Name)
+			prev := streams[phase[max(k-1, 0)]]
+			if k > 0 && len(s.After) == len(prev.After) && length[s.Kind] > length[prev.Kind] {
+				t.Errorf("%s starts after the shorter %s", s.Name, prev.Name)
+			}
+			if k > 0 && len(s.After) == 0 && len(prev.After) > 0 {
+				t.Errorf("%s, which waits for nothing, starts after %s, which waits", s.Name, prev.Name)
+			}
+			for _, after := range s.After {
+				for _, j := range phase[k:] {
+					if streams[j].Name == after {
+						t.Errorf("%s starts before %s, which it waits for", s.Name, after)
+					}
+				}
 			}
 		}
 		lastPhase = streams[phase[0]].Phase

@@ -190,10 +190,26 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, prog *pro
 	}
 	results := make([]StreamResult, len(jobs))
 	for _, phase := range phases(streams) {
+		// A stream starts after the streams it names in After, when they
+		// are in this run; phases puts it after them, so it never holds a
+		// slot that one of them waits for.
+		done := map[string]chan struct{}{}
+		for _, i := range phase {
+			done[streams[i].Name] = make(chan struct{})
+		}
 		var g errgroup.Group
 		g.SetLimit(max(r.StreamParallel, 1))
 		for _, i := range phase {
 			g.Go(func() error {
+				defer close(done[streams[i].Name])
+				for _, name := range streams[i].After {
+					if ch, ok := done[name]; ok {
+						select {
+						case <-ch:
+						case <-ctx.Done():
+						}
+					}
+				}
 				results[i] = r.lockedStream(ctx, stop, runID, jobs[i], prog)
 				if r.OnStream != nil && !results[i].Locked {
 					r.OnStream(results[i])
@@ -225,13 +241,48 @@ func phases(streams []catalog.Stream) [][]int {
 		phase := byPhase[p]
 		// At most StreamParallel streams run at once: the long ones start
 		// first, and the many short ones fill the time beside them, rather
-		// than a long one starting last and running alone at the end.
+		// than a long one starting last and running alone at the end. A
+		// stream that waits for others (After) starts after all that do
+		// not, and after those it waits for.
+		depth := afterDepths(streams, phase)
 		sort.SliceStable(phase, func(a, b int) bool {
-			return length[streams[phase[a]].Kind] > length[streams[phase[b]].Kind]
+			sa, sb := streams[phase[a]], streams[phase[b]]
+			if depth[sa.Name] != depth[sb.Name] {
+				return depth[sa.Name] < depth[sb.Name]
+			}
+			return length[sa.Kind] > length[sb.Kind]
 		})
 		out = append(out, phase)
 	}
 	return out
+}
+
+// afterDepths gives each stream of a phase how many streams of the phase
+// it waits for one after another (After): 0 for one that waits for none.
+func afterDepths(streams []catalog.Stream, phase []int) map[string]int {
+	byName := map[string]catalog.Stream{}
+	for _, i := range phase {
+		byName[streams[i].Name] = streams[i]
+	}
+	depth := map[string]int{}
+	var of func(name string, seen int) int
+	of = func(name string, seen int) int {
+		if d, ok := depth[name]; ok || seen > len(phase) { // a cycle: catalog tests refuse it
+			return d
+		}
+		d := 0
+		for _, after := range byName[name].After {
+			if _, ok := byName[after]; ok {
+				d = max(d, of(after, seen+1)+1)
+			}
+		}
+		depth[name] = d
+		return d
+	}
+	for name := range byName {
+		of(name, 0)
+	}
+	return depth
 }
 
 // length ranks how long a stream of a kind takes to load, longest first:
