@@ -42,8 +42,11 @@ func (r RebuildResult) OK() bool {
 
 // Rebuild replays the answers kept in schema raw for the local days [from,
 // to) through the same decode and commit as a sync, one transaction per
-// answer, oldest first (so webhook deliveries and sync answers interleave as
-// they did), without a request to the API. Cursors and raw answers are left
+// answer (consecutive conversations' messages answers together), without a
+// request to the API. Answers are read oldest first and committed in that
+// order within their lane (see laneOf), so webhook deliveries and sync
+// answers of conversations interleave as they did, while the lanes, which
+// write different tables, commit side by side. Cursors and raw answers are left
 // as they are. An answer that later answers of its stream replaced whole is
 // skipped, and of a list that is a state as a whole (roles, teams,
 // customers, rules) only the latest is replayed.
