@@ -359,8 +359,35 @@ func (b *bench) etl(ctx context.Context, db, logName string, args ...string) (me
 		args = append(args[:1:1], append([]string{"--config", b.o.etlConfig}, args[1:]...)...)
 	}
 	env := append(b.env, "DATABASE_URL="+b.dbURL(db))
+	b.settle(ctx)
 	return b.measure(ctx, env, logName, b.o.bin, args...)
 }
+
+// settle checkpoints and waits (up to settleFor) until no autovacuum worker
+// runs, so that a step is not timed while PostgreSQL still vacuums and
+// analyzes what the step before it loaded.
+func (b *bench) settle(ctx context.Context) {
+	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
+		b.logf("checkpoint: %v (not a superuser?), going on", err)
+	}
+	started := time.Now()
+	for time.Since(started) < settleFor {
+		out, err := b.psql(ctx, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+		if err != nil || strings.TrimSpace(out) == "0" {
+			break
+		}
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if waited := time.Since(started); waited > time.Second {
+		b.logf("waited %s for autovacuum to finish", waited.Round(100*time.Millisecond))
+	}
+}
+
+const settleFor = 3 * time.Minute
 
 func (b *bench) measure(ctx context.Context, env []string, logName, name string, args ...string) (measured, error) {
 	logPath := filepath.Join(b.work, logName+".log")
@@ -625,10 +652,8 @@ func (b *bench) copyBaseline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Checkpoint first, so the reload does not pay for the backfill's dirty pages.
-	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
-		b.logf("checkpoint: %v (not a superuser?), going on", err)
-	}
+	// Settle first, so the reload does not pay for the backfill's dirty pages.
+	b.settle(ctx)
 	loads, err := b.copyAll(ctx, dst, "reload", tables, "FROM")
 	if err != nil {
 		return err
@@ -849,9 +874,6 @@ func (b *bench) rebuild(ctx context.Context) error {
 	sort.Strings(facts)
 	if _, err := b.psql(ctx, db, "TRUNCATE "+strings.Join(facts, ", ")); err != nil {
 		return err
-	}
-	if _, err := b.psql(ctx, "postgres", "CHECKPOINT"); err != nil {
-		b.logf("checkpoint: %v, going on", err)
 	}
 	m, err := b.etl(ctx, db, "rebuild", append([]string{"rebuild"}, b.profileArgs("rebuild")...)...)
 	if err != nil {

@@ -93,6 +93,9 @@ func (c *common) start(e *env, fs *flag.FlagSet, args []string) (*slog.Logger, *
 		return nil, nil, err
 	}
 	cfg, err := config.Load(c.configPath, e.lookup)
+	if err == nil {
+		limitMemory(cfg, e.lookup)
+	}
 	return log, cfg, err
 }
 
