@@ -39,6 +39,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, 24)
 	}
+	// A merge's index lookups are costed per staged row, so a window of
+	// some ten thousand rows passes jit_above_cost, and compiling it takes
+	// longer than the merge saves. The loader's statements are many and
+	// short: JIT is off for its sessions, unless the URL sets it.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)

@@ -29,15 +29,22 @@ type upsert struct {
 type dimension struct {
 	table, key, id string // e.g. engage.dim_customer, its surrogate key, its Engage id
 	versioned      bool   // type 2: rows carry valid_from and valid_to
+	// grows says the table grows with the tenant's history (customers,
+	// conversations: millions on a large tenant), so each staged row looks
+	// its row up by index, a cost that grows with the window; the planner
+	// would otherwise hash the whole table for every window's merge, which
+	// made a year's backfill spend most of conversation_agents' time reading
+	// fact_conversation. Agents and teams are few and hash well.
+	grows bool
 }
 
 var (
-	customerDim = dimension{table: "engage.dim_customer", key: "customer_key", id: "customer_id"}
+	customerDim = dimension{table: "engage.dim_customer", key: "customer_key", id: "customer_id", grows: true}
 	teamDim     = dimension{table: "engage.dim_team", key: "team_key", id: "team_id"}
 	agentDim    = dimension{table: "engage.dim_agent", key: "agent_key", id: "user_id", versioned: true}
 	// conversationDay gives a conversation's local day, and its start to
 	// later lookups; the day is 0 (Unknown) until the conversation is loaded.
-	conversationDay = dimension{table: "engage.fact_conversation", key: "date_key", id: "conversation_id"}
+	conversationDay = dimension{table: "engage.fact_conversation", key: "date_key", id: "conversation_id", grows: true}
 )
 
 // lookup fills a target column with the key of the row of dim that a staged
@@ -68,6 +75,12 @@ func (l lookup) join() string {
 	}
 	if l.dim.versioned {
 		on += fmt.Sprintf(" AND %[1]s.valid_from <= %[2]s AND (%[1]s.valid_to IS NULL OR %[2]s < %[1]s.valid_to)", l.as, l.at)
+	}
+	if l.dim.grows {
+		// One index probe per staged row. At most one row matches; LIMIT 1
+		// also keeps the planner from flattening the subquery into a join
+		// it would hash.
+		return fmt.Sprintf("LEFT JOIN LATERAL (SELECT * FROM %s %s WHERE %s LIMIT 1) %s ON true", l.dim.table, l.as, on, l.as)
 	}
 	return fmt.Sprintf("LEFT JOIN %s %s ON %s", l.dim.table, l.as, on)
 }
