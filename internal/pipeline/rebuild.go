@@ -192,11 +192,15 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 			}
 			return nil
 		}
-		// What came before this answer is in its lane before it.
-		if err := flush(); err != nil {
-			return err
-		}
 		c, err := r.rebuildCommit(t, tenantKey, byName, a, from, to)
+		// The messages that came before this answer commit before it when
+		// it shares their lane (a conversation, a webhook); the other lanes
+		// write other tables, and the messages go on gathering.
+		if laneOf(byName[c.Stream], c.Stream) == laneOf(byName[messagesStream(byName)], messagesStream(byName)) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		return send(replayed{commit: c, first: a, answers: 1, err: err})
 	}
 	err = r.Store.RawAnswers(gctx, q, replay)
