@@ -810,17 +810,7 @@ var listStreams = "users,teams,customers,roles,rules"
 // listRefresh times `sync --streams` of the lists, which reads them whole
 // whatever sync.list_refresh says: the hourly part of keeping up.
 func (b *bench) listRefresh(ctx context.Context, db string) (syncResult, error) {
-	cpu0 := b.simCPU()
-	m, err := b.etl(ctx, db, "sync-lists-"+db, "sync", "--streams", listStreams)
-	if err != nil {
-		return syncResult{}, err
-	}
-	received, written, err := b.lastRun(ctx, db)
-	if err != nil {
-		return syncResult{}, err
-	}
-	b.logf("list refresh: %d rows received, %d written, in %s", received, written, m.wall.Round(time.Millisecond))
-	return syncResult{m: m, received: received, written: written, simCPU: b.simCPU() - cpu0}, nil
+	return b.timedSync(ctx, db, "list refresh", "sync-lists-"+db, "--streams", listStreams)
 }
 
 // syncAfterHour brings the simulator to one hour behind the wall clock,
@@ -839,8 +829,14 @@ func (b *bench) syncAfterHour(ctx context.Context, db string) (syncResult, error
 	if err := b.advanceSimulator(ctx, time.Hour); err != nil {
 		return syncResult{}, err
 	}
+	return b.timedSync(ctx, db, "incremental sync after one simulated hour", "sync-hour-"+db)
+}
+
+// timedSync runs and times `engage-etl sync args`, with the rows its run
+// received and wrote and the simulator's CPU time meanwhile.
+func (b *bench) timedSync(ctx context.Context, db, what, logName string, args ...string) (syncResult, error) {
 	cpu0 := b.simCPU()
-	m, err := b.etl(ctx, db, "sync-hour-"+db, "sync")
+	m, err := b.etl(ctx, db, logName, append([]string{"sync"}, args...)...)
 	if err != nil {
 		return syncResult{}, err
 	}
@@ -848,7 +844,7 @@ func (b *bench) syncAfterHour(ctx context.Context, db string) (syncResult, error
 	if err != nil {
 		return syncResult{}, err
 	}
-	b.logf("incremental sync after one simulated hour: %d rows received, %d written, in %s", received, written, m.wall.Round(time.Millisecond))
+	b.logf("%s: %d rows received, %d written, in %s", what, received, written, m.wall.Round(time.Millisecond))
 	return syncResult{m: m, received: received, written: written, simCPU: b.simCPU() - cpu0}, nil
 }
 
