@@ -266,7 +266,7 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		}
 	}
 	c.Sync.ChunkBytes = deref(f.Sync.ChunkBytes, DefaultChunkBytes)
-	// A chunk's raw row is one jsonb value, under 256 MB with the page that
+	// A chunk's raw row is one json value, kept well under 256 MB with the page that
 	// closes it: 64 MiB at most.
 	if c.Sync.ChunkBytes < 64<<10 || c.Sync.ChunkBytes > 64<<20 {
 		return nil, &Error{Key: "sync.chunk_bytes", Problem: fmt.Sprintf("%d is out of range", c.Sync.ChunkBytes), Fix: "use a number of bytes from 65536 (64 KiB) to 67108864 (64 MiB), such as 4194304"}

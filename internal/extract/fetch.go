@@ -118,8 +118,8 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 }
 
 // MaxAnswerBytes bounds the answer of one window held whole (all but the
-// chunked activity logs): it is decoded in memory and kept as one jsonb
-// value, whose limit is 256 MB.
+// chunked activity logs): it is decoded in memory and kept as one json
+// value in raw, well under PostgreSQL's 1 GB for a value.
 const MaxAnswerBytes = 128 << 20
 
 func tooBig(s catalog.Stream) error {

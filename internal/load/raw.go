@@ -32,7 +32,7 @@ type Payload struct {
 
 const upsertPayloadSQL = `
 INSERT INTO raw.payload (tenant_id, stream, window_start, window_end, fetched_at, body, chunk)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+VALUES ($1, $2, $3, $4, $5, $6::json, $7)
 ON CONFLICT (tenant_id, stream, window_start, chunk) DO UPDATE
 SET window_end = EXCLUDED.window_end, fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`
 
@@ -60,7 +60,7 @@ type ConversationMessages struct {
 
 const upsertConversationMessagesSQL = `
 INSERT INTO raw.conversation_messages (tenant_id, conversation_id, fetched_at, message_count, body)
-VALUES ($1, $2, $3, $4, $5::jsonb)
+VALUES ($1, $2, $3, $4, $5::json)
 ON CONFLICT (tenant_id, conversation_id) DO UPDATE
 SET fetched_at = EXCLUDED.fetched_at, message_count = EXCLUDED.message_count, body = EXCLUDED.body`
 
@@ -95,7 +95,7 @@ func WebhookID(body []byte) string {
 
 const insertWebhookSQL = `
 INSERT INTO raw.webhook (tenant_id, delivery_id, received_at, body)
-VALUES ($1, $2, $3, $4::jsonb)
+VALUES ($1, $2, $3, $4::json)
 ON CONFLICT (tenant_id, delivery_id) DO NOTHING`
 
 func (w Webhook) keep(ctx context.Context, tx pgx.Tx, tenantID string) (bool, error) {

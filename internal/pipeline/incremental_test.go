@@ -143,7 +143,7 @@ func TestActivityEventsArrivingWhilePagingAreAllLoadedOnce(t *testing.T) {
 	var loaded, served int
 	f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM engage.fact_activity_event WHERE occurred_at < $1`, start).Scan(&loaded)
 	f.store.Pool().QueryRow(context.Background(), `SELECT sum(jsonb_array_length(p -> 'content'))
-FROM raw.payload, jsonb_array_elements(body) AS p WHERE stream = 'activity_status'`).Scan(&served)
+FROM raw.payload, jsonb_array_elements(body::jsonb) AS p WHERE stream = 'activity_status'`).Scan(&served)
 	if want := f.countEventsBefore(t, "status", start); loaded != want {
 		t.Errorf("loaded %d events older than the first page, the log has %d", loaded, want)
 	}

@@ -1,0 +1,6 @@
+ALTER TABLE raw.payload ALTER COLUMN body TYPE jsonb USING body::jsonb;
+ALTER TABLE raw.conversation_messages ALTER COLUMN body TYPE jsonb USING body::jsonb;
+ALTER TABLE raw.webhook ALTER COLUMN body TYPE jsonb USING body::jsonb;
+COMMENT ON COLUMN raw.payload.body IS 'The response body.';
+COMMENT ON COLUMN raw.conversation_messages.body IS 'The response body.';
+COMMENT ON COLUMN raw.webhook.body IS 'The request body.';
