@@ -12,3 +12,6 @@ ALTER TABLE raw.webhook ALTER COLUMN body TYPE json USING body::json;
 COMMENT ON COLUMN raw.payload.body IS 'The response body, as received (json: its text kept; cast to jsonb for its operators).';
 COMMENT ON COLUMN raw.conversation_messages.body IS 'The response body, as received (json: its text kept; cast to jsonb for its operators).';
 COMMENT ON COLUMN raw.webhook.body IS 'The request body, as received (json: its text kept; cast to jsonb for its operators).';
+
+-- A sync now also leaves a list loaded less than sync.list_refresh ago alone.
+COMMENT ON COLUMN etl.run_stream.windows_skipped IS 'Windows left alone as done: finished by an earlier backfill, or a list a sync found loaded less than sync.list_refresh ago.';
