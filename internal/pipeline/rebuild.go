@@ -196,7 +196,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		// The messages that came before this answer commit before it when
 		// it shares their lane (a conversation, a webhook); the other lanes
 		// write other tables, and the messages go on gathering.
-		if laneOf(byName[c.Stream], c.Stream) == laneOf(byName[messagesStream(byName)], messagesStream(byName)) {
+		if laneOf(byName[c.Stream], c.Stream) == messagesLane {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -238,12 +238,15 @@ type replayed struct {
 // have one; every other stream writes its own tables and shares the third.
 // Dimensions stay in one lane in their order (agent versions follow roles
 // and teams).
-const rebuildLanes = 3
+const (
+	rebuildLanes = 3
+	messagesLane = 0
+)
 
 func laneOf(s catalog.Stream, name string) int {
 	switch {
 	case name == WebhookStream || s.Kind == catalog.KindMessages || s.Kind == catalog.KindConversations:
-		return 0
+		return messagesLane
 	case s.Kind == catalog.KindActivity:
 		return 1
 	}
