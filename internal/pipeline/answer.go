@@ -107,24 +107,26 @@ func dayBatch[R any](batch func(from, to civil.Date, rows []R) load.Batch) func(
 }
 
 // each calls fn with each element of a JSON array, in the contract's keys.
-// A valid body is validated once and walked (see jsonscan); an invalid one
-// is decoded by engage.DecodeArray, for the error that says where it breaks.
 func each[E any](m *remapper, body []byte, fn func(E) error) error {
-	if !json.Valid(body) {
-		return engage.DecodeArray(bytes.NewReader(body), func(raw json.RawMessage) error {
-			return decodeElement(m, raw, fn)
-		})
-	}
-	isArray, err := jsonscan.Array(body, func(i int, raw []byte) error {
+	return walk(body, func(i int, raw []byte) error {
 		if err := decodeElement(m, raw, fn); err != nil {
 			return fmt.Errorf("element %d: %w", i, err)
 		}
 		return nil
 	})
-	if !isArray {
-		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
+}
+
+// walk calls fn with each element of the JSON array body holds: validated
+// once and walked (see jsonscan). A body that is not a valid array fails
+// with engage.DecodeArray's error, which says where it breaks, before any
+// element is decoded.
+func walk(body []byte, fn func(i int, raw []byte) error) error {
+	if json.Valid(body) {
+		if isArray, err := jsonscan.Array(body, fn); isArray {
+			return err
+		}
 	}
-	return err
+	return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
 }
 
 // decodeElement decodes one valid JSON element and calls fn with it.
@@ -156,10 +158,7 @@ func elements[E, R any](rows func(source, E) ([]R, error), batch func(source, []
 // eachPage calls fn with each element of the pages of a paged answer, kept
 // as one JSON array of page bodies (see engage.Pages).
 func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) error {
-	if !json.Valid(body) {
-		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
-	}
-	isArray, err := jsonscan.Array(body, func(page int, p []byte) error {
+	return walk(body, func(page int, p []byte) error {
 		elems, err := engage.PageItems(p, items)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
@@ -171,10 +170,6 @@ func eachPage[E any](m *remapper, body []byte, items string, fn func(E) error) e
 		}
 		return nil
 	})
-	if !isArray {
-		return engage.DecodeArray(bytes.NewReader(body), func(json.RawMessage) error { return nil })
-	}
-	return err
 }
 
 // pages decodes the pages of a list (CONTRACT.md §5).
