@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
@@ -130,15 +128,15 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	// the order they came, while the lanes, which write different tables,
 	// and the decoding of the next answers go on at the same time.
 	lanes := make([]chan replayed, rebuildLanes)
-	g, gctx := errgroup.WithContext(ctx)
+	var committers sync.WaitGroup
 	for i := range lanes {
 		lanes[i] = make(chan replayed, 2)
-		g.Go(func() error {
+		committers.Go(func() {
 			for p := range lanes[i] {
 				var written int64
 				err := p.err
 				if err == nil {
-					written, err = r.Store.CommitWindow(gctx, p.commit)
+					written, err = r.Store.CommitWindow(ctx, p.commit)
 				}
 				mu.Lock()
 				st := stat(p.commit.Stream)
@@ -151,15 +149,14 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 				}
 				mu.Unlock()
 			}
-			return nil
 		})
 	}
 	send := func(p replayed) error {
 		select {
 		case lanes[laneOf(byName[p.commit.Stream], p.commit.Stream)] <- p:
 			return nil
-		case <-gctx.Done():
-			return context.Cause(gctx)
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
 	}
 	// Conversations' messages answers are many and small (one per
@@ -203,16 +200,14 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 		return send(replayed{commit: c, first: a, answers: 1, err: err})
 	}
-	err = r.Store.RawAnswers(gctx, q, replay)
+	err = r.Store.RawAnswers(ctx, q, replay)
 	if err == nil {
 		err = flush()
 	}
 	for _, l := range lanes {
 		close(l)
 	}
-	if werr := g.Wait(); err == nil {
-		err = werr
-	}
+	committers.Wait()
 	if err != nil {
 		return nil, err
 	}
