@@ -31,11 +31,11 @@ func (m *remapper) decodeInto(raw []byte, dst any) error {
 		}
 		return nil
 	}
-	vals := m.scratch[:0]
-	for range m.fields {
-		vals = append(vals, nil)
+	if cap(m.scratch) < len(m.fields) {
+		m.scratch = make([][]byte, len(m.fields))
 	}
-	m.scratch = vals
+	vals := m.scratch[:len(m.fields)]
+	clear(vals)
 	isObject, _ := jsonscan.Object(raw, func(key, value []byte) error {
 		name := jsonscan.Name(key)
 		for i, f := range m.fields {
@@ -55,10 +55,10 @@ func (m *remapper) decodeInto(raw []byte, dst any) error {
 			val, present = jsonscan.Find(val, f.path[1:])
 		}
 		cv, err := m.field(f, val, present)
-		if err != nil || cv == nil || p.index[i] < 0 {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if cv == nil || p.index[i] < 0 {
 			continue
 		}
 		if err := p.set[i](v.Field(p.index[i]), cv); err != nil {
