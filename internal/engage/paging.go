@@ -125,19 +125,27 @@ func readPage(body []byte, items string) (pageShape, error) {
 	var out pageShape
 	doc := body
 	if items != "" {
-		// encoding/json matches the flags' names whatever their case.
-		var last, total []byte
+		// encoding/json matches the flags' names whatever their case, the
+		// items' key exactly.
+		path := strings.Split(items, ".")
+		var last, total, top []byte
 		isObject, _ := jsonscan.Object(body, func(key, v []byte) error {
-			switch k := jsonscan.Key(key); {
-			case strings.EqualFold(k, "last"):
+			k := jsonscan.Key(key)
+			if k == path[0] {
+				top = v
+			}
+			if strings.EqualFold(k, "last") {
 				last = v
-			case strings.EqualFold(k, "totalPages"):
+			}
+			if strings.EqualFold(k, "totalPages") {
 				total = v
 			}
 			return nil
 		})
-		var ok bool
-		doc, ok = jsonscan.Find(body, strings.Split(items, "."))
+		ok := top != nil
+		if doc = top; ok && len(path) > 1 {
+			doc, ok = jsonscan.Find(top, path[1:])
+		}
 		if !isObject || !ok || string(doc) == "null" || !isBool(last) || !isInt(total) {
 			return readPageSlowly(body, items) // says what is wrong
 		}

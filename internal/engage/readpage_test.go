@@ -19,6 +19,7 @@ func FuzzReadPageMatchesSlowly(f *testing.F) {
 		{`{"results":[],"l\u0061st":true,"TotalPages":null}`, "results"},
 		{`{"results":{}}`, "results"},
 		{`[1,`, ""},
+		{`{"last":[1]}`, "last"},
 	} {
 		f.Add(s[0], s[1])
 	}
