@@ -142,14 +142,18 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("clean backfill took %v; kill moments drawn with seed %d", cleanTook, seed)
 	interrupted := 0
+	left := cleanTook // about what the killed runs have not yet done
 	for i := 0; i < 5; i++ {
 		cmd := mainCommand(context.Background(), env(killed), backfill...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Somewhere in the first half of what a whole run takes: every kill
-		// lands mid-run, and each resumed run still has windows left.
-		at := time.Duration(rng.Int64N(int64(cleanTook/2))) + 50*time.Millisecond
+		// Somewhere in a share of what is left to do, so that every kill
+		// lands mid-run and each resumed run still has windows left: a run
+		// resumes where the killed ones stopped, so the kills together must
+		// take less than a whole run.
+		at := time.Duration(rng.Int64N(int64(left/time.Duration(6-i)))) + 50*time.Millisecond
+		left -= at
 		time.Sleep(at)
 		cmd.Process.Kill() // SIGKILL: no cleanup, no deferred rollback
 		err := cmd.Wait()
