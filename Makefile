@@ -45,8 +45,9 @@ bench-go:
 # fuzzer finds is written to testdata/fuzz: commit it with the fix.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	engage:FuzzDecodeArray engage:FuzzDecodeObject engage:FuzzDecimal engage:FuzzPageItems engage:FuzzPath \
-	pipeline:FuzzDecode pipeline:FuzzCoerce \
+	decode:FuzzArray decode:FuzzDecimal decode:FuzzCoerce decode:FuzzDecodeIntoMatchesUnmarshal \
+	engage:FuzzPageItems engage:FuzzPath \
+	kinds:FuzzDecode \
 	transform:FuzzReportRows \
 	extract:FuzzPlan extract:FuzzRanges \
 	config:FuzzLoad

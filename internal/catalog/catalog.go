@@ -20,7 +20,8 @@ import (
 	"time"
 )
 
-// Kind says how a stream's answer is decoded, transformed and loaded.
+// Kind names a kind of stream: internal/kinds declares, once per kind, how
+// its answers are fetched, decoded, transformed, loaded and rebuilt.
 type Kind string
 
 const (
@@ -45,39 +46,6 @@ const (
 	// KindActivity pages an activity log newest first back to the cursor.
 	KindActivity Kind = "activity"
 )
-
-// Planning says how a stream's work is cut into windows.
-type Planning int
-
-const (
-	// PlanDays: windows of whole local days, from the cursor (minus lookback) through today.
-	PlanDays Planning = iota
-	// PlanSnapshot: one window, the state at the moment of the sync (lists, realtime).
-	PlanSnapshot
-	// PlanSince: one window from the cursor (minus lookback) to now (activity logs).
-	PlanSince
-)
-
-// Paged says whether the API answers this kind page by page (CONTRACT.md §5
-// and §6) rather than in one body.
-func (k Kind) Paged() bool {
-	switch k {
-	case KindUsers, KindTeams, KindCustomers, KindRoles, KindActivity:
-		return true
-	}
-	return false
-}
-
-// Planning returns how streams of this kind are windowed.
-func (k Kind) Planning() Planning {
-	switch k {
-	case KindRealtime, KindUsers, KindTeams, KindCustomers, KindRoles, KindRules:
-		return PlanSnapshot
-	case KindActivity:
-		return PlanSince
-	}
-	return PlanDays
-}
 
 // Unit of a report metric.
 type Unit string

@@ -93,7 +93,7 @@ const (
 	TInt     FieldType = "integer"      // any int64
 	TCount   FieldType = "count"        // 0 to MaxCount: loaded into integer columns
 	TMillis  FieldType = "milliseconds" // 0 to MaxInt64: a duration
-	TDecimal FieldType = "decimal"      // as engage.ParseDecimal bounds it
+	TDecimal FieldType = "decimal"      // as decode.ParseDecimal bounds it
 	TBool    FieldType = "boolean"
 	TTime    FieldType = "time"    // ISO 8601 (a string), or epoch milliseconds
 	TStrings FieldType = "strings" // at most MaxListLen strings of MaxStringLen bytes
@@ -163,19 +163,6 @@ var Elements = map[string][]Field{
 		{"timestamp", "timestamp", TTime, true}, {"data", "data", TAny, false},
 	},
 	"status_webhooks": {{"customer_id", "customerId", TString, true}, {"status", "status", TString, true}, {"last_message", "lastMessage", TAny, false}},
-}
-
-// ElementKind is the element kind a stream kind's answers hold.
-func (k Kind) ElementKind() string {
-	switch k {
-	case KindReport:
-		return "reports"
-	case KindCobrowse:
-		return "cobrowse"
-	case KindMessages:
-		return "messages"
-	}
-	return string(k)
 }
 
 // Validate checks a dialect, naming the config key of what is wrong.

@@ -168,11 +168,11 @@ func (s Stream) Validate() error {
 		return bad("window_days", fmt.Sprintf("%d must be between 1 and 92", s.WindowDays))
 	case s.Lookback < 0:
 		return bad("lookback", "must not be negative")
-	case s.Kind == KindReport && s.Metric == "":
+	case s.Report != "" && s.Metric == "":
 		return bad("metric", "must not be empty")
-	case s.Kind.Paged() && (s.PageSize < 0 || s.PageSize > 1000):
+	case s.PageSize < 0 || s.PageSize > 1000: // read by paged streams only
 		return bad("page_size", fmt.Sprintf("%d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.PageSize))
-	case s.Kind == KindMessages && !strings.HasPrefix(s.IDsPath, "/"):
+	case s.IDsMethod != "" && !strings.HasPrefix(s.IDsPath, "/"):
 		return bad("ids_path", fmt.Sprintf("%q must start with /", s.IDsPath))
 	}
 	if s.Body != "" && !json.Valid([]byte(s.Body)) {

@@ -19,9 +19,11 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/daemon"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 	"github.com/engage-etl/engage-etl/internal/testdb"
@@ -341,8 +343,8 @@ func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
 }
 
 func extractArray[T any](ctx context.Context, t pipeline.Tenant, s catalog.Stream, w extract.Window, fn func(T) error) ([]byte, error) {
-	return extract.Answer(ctx, extract.API{Client: t.Client}, s, w, func(body []byte) error {
-		return engage.DecodeArray(bytes.NewReader(body), fn)
+	return extract.Answer(ctx, extract.API{Client: t.Client}, s, kinds.Of(s.Kind).Shape, w, func(body []byte) error {
+		return decode.Array(bytes.NewReader(body), fn)
 	})
 }
 

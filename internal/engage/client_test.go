@@ -64,7 +64,7 @@ func fetch(c *engage.Client, req engage.Request) (engage.ReportResponse, error) 
 	var resp engage.ReportResponse
 	err := c.Do(context.Background(), req, func(r io.Reader) error {
 		resp = engage.ReportResponse{}
-		return engage.DecodeObject(r, &resp)
+		return json.NewDecoder(r).Decode(&resp)
 	})
 	return resp, err
 }
@@ -196,48 +196,4 @@ func TestClientStopsWhenTheContextEnds(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's deadline", err)
 	}
-}
-
-func TestDecodeArray(t *testing.T) {
-	var got []engage.AgentTimes
-	err := engage.DecodeArray(strings.NewReader(`[{"userId":"a","sumMinutes":3},{"userId":"b","timeRanges":[{"start":"2020-10-31T23:00:00.794Z","end":"2020-10-31T23:10:00.000Z"}]}]`),
-		func(a engage.AgentTimes) error { got = append(got, a); return nil })
-	if err != nil || len(got) != 2 || got[1].TimeRanges[0].Start.Nanosecond() != 794e6 {
-		t.Fatalf("got %+v, %v", got, err)
-	}
-	for body, want := range map[string]error{
-		`[{"userId":"a"},{"userId"`: io.ErrUnexpectedEOF,
-		``:                          io.ErrUnexpectedEOF,
-	} {
-		err := engage.DecodeArray(strings.NewReader(body), func(engage.AgentTimes) error { return nil })
-		if !errors.Is(err, want) || !engage.Retryable(err) {
-			t.Errorf("%q: err = %v, want %v (retryable)", body, err, want)
-		}
-	}
-	for _, body := range []string{`{"userId":"a"}`, `[1] x`} {
-		if err := engage.DecodeArray(strings.NewReader(body), func(engage.AgentTimes) error { return nil }); err == nil || engage.Retryable(err) {
-			t.Errorf("%q: err = %v, want a permanent error", body, err)
-		}
-	}
-}
-
-func FuzzDecodeArray(f *testing.F) {
-	f.Add(`[{"userId":"a","timeRanges":[{"start":"2020-10-31T23:00:00.794Z","end":"2020-10-31T23:00:01Z"}],"sumMinutes":6}]`)
-	f.Add(`[]`)
-	f.Add(`[{"userId":`)
-	f.Fuzz(func(t *testing.T, body string) {
-		var streamed []engage.AgentTimes
-		err := engage.DecodeArray(strings.NewReader(body), func(a engage.AgentTimes) error {
-			streamed = append(streamed, a)
-			return nil
-		})
-		var whole []engage.AgentTimes
-		wholeErr := json.Unmarshal([]byte(body), &whole)
-		if err == nil && wholeErr != nil {
-			t.Fatalf("streaming accepted what json.Unmarshal refuses: %q (%v)", body, wholeErr)
-		}
-		if err == nil && len(streamed) != len(whole) {
-			t.Fatalf("streamed %d elements, json.Unmarshal %d", len(streamed), len(whole))
-		}
-	})
 }

@@ -7,28 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/jsonscan"
 )
-
-// Object sends req and decodes the JSON object it answers into v (reset to
-// its zero value before every attempt). raw is the body exactly as received.
-func (c *Client) Object(ctx context.Context, req Request, v any) (raw []byte, err error) {
-	err = c.Do(ctx, req, func(r io.Reader) error {
-		var buf bytes.Buffer
-		reflect.ValueOf(v).Elem().SetZero()
-		if err := DecodeObject(io.TeeReader(r, &buf), v); err != nil {
-			return err
-		}
-		raw = buf.Bytes()
-		return nil
-	})
-	return raw, err
-}
 
 // maxPages bounds a paging loop, so an API that never proves an end fails
 // the window instead of looping forever.
@@ -188,7 +173,7 @@ func readPageSlowly(body []byte, items string) (pageShape, error) {
 			TotalPages *int  `json:"totalPages"`
 		}
 		if err := json.Unmarshal(body, &top); err != nil {
-			return out, fmt.Errorf("page is not a JSON object: %w", eofIsUnexpected(err))
+			return out, fmt.Errorf("page is not a JSON object: %w", decode.UnexpectedEOF(err))
 		}
 		out.last = top.Last != nil && *top.Last
 		if top.TotalPages != nil {
@@ -200,7 +185,7 @@ func readPageSlowly(body []byte, items string) (pageShape, error) {
 		}
 	}
 	if err := json.Unmarshal(doc, &out.items); err != nil {
-		return out, fmt.Errorf("page's %q is not an array: %w", items, eofIsUnexpected(err))
+		return out, fmt.Errorf("page's %q is not an array: %w", items, decode.UnexpectedEOF(err))
 	}
 	return out, nil
 }

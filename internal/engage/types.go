@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/engage-etl/engage-etl/internal/decode"
 )
 
 // ReportResponse is the answer of a bucketed report (CONTRACT.md §3): local day
@@ -11,12 +13,12 @@ import (
 // The realtime report has the same envelope, keyed by metric name alone; see
 // RealtimeResponse.
 type ReportResponse struct {
-	Results map[string]map[string]Decimal `json:"results"`
+	Results map[string]map[string]decode.Decimal `json:"results"`
 }
 
 // RealtimeResponse is the answer of POST /report/realtime: metric -> value.
 type RealtimeResponse struct {
-	Results map[string]Decimal `json:"results"`
+	Results map[string]decode.Decimal `json:"results"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler, naming the value that is not
@@ -28,17 +30,17 @@ func (r *ReportResponse) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	r.Results = make(map[string]map[string]Decimal, len(raw.Results))
+	r.Results = make(map[string]map[string]decode.Decimal, len(raw.Results))
 	for day, groups := range raw.Results {
 		if groups == nil {
 			r.Results[day] = nil
 			continue
 		}
-		r.Results[day] = make(map[string]Decimal, len(groups))
+		r.Results[day] = make(map[string]decode.Decimal, len(groups))
 		for group, v := range groups {
-			var d Decimal
+			var d decode.Decimal
 			if err := d.UnmarshalJSON(v); err != nil {
-				return fmt.Errorf("results[%s][%s]: %w", Quote(day), Quote(group), err)
+				return fmt.Errorf("results[%s][%s]: %w", decode.Quote(day), decode.Quote(group), err)
 			}
 			r.Results[day][group] = d
 		}
@@ -55,11 +57,11 @@ func (r *RealtimeResponse) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	r.Results = make(map[string]Decimal, len(raw.Results))
+	r.Results = make(map[string]decode.Decimal, len(raw.Results))
 	for metric, v := range raw.Results {
-		var d Decimal
+		var d decode.Decimal
 		if err := d.UnmarshalJSON(v); err != nil {
-			return fmt.Errorf("results[%s]: %w", Quote(metric), err)
+			return fmt.Errorf("results[%s]: %w", decode.Quote(metric), err)
 		}
 		r.Results[metric] = d
 	}
@@ -121,24 +123,24 @@ type Message struct {
 
 // Visit is one element of /report/visit/table.
 type Visit struct {
-	VisitID         string    `json:"visitId"`
-	SessionID       string    `json:"sessionId"`
-	VisitorID       string    `json:"visitorId"`
-	URL             string    `json:"url"`
-	Path            string    `json:"path"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
-	DurationSeconds Decimal   `json:"durationSeconds"`
+	VisitID         string         `json:"visitId"`
+	SessionID       string         `json:"sessionId"`
+	VisitorID       string         `json:"visitorId"`
+	URL             string         `json:"url"`
+	Path            string         `json:"path"`
+	Start           time.Time      `json:"start"`
+	End             time.Time      `json:"end"`
+	DurationSeconds decode.Decimal `json:"durationSeconds"`
 }
 
 // CobrowseSession is one element of /report/cobrowse/table.
 type CobrowseSession struct {
-	SessionID       string    `json:"sessionId"`
-	UserID          string    `json:"userId"`
-	CustomerID      string    `json:"customerId"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
-	DurationSeconds Decimal   `json:"durationSeconds"`
+	SessionID       string         `json:"sessionId"`
+	UserID          string         `json:"userId"`
+	CustomerID      string         `json:"customerId"`
+	Start           time.Time      `json:"start"`
+	End             time.Time      `json:"end"`
+	DurationSeconds decode.Decimal `json:"durationSeconds"`
 }
 
 // User is one element of GET /user.
@@ -187,12 +189,6 @@ type Rule struct {
 	Types  []string `json:"types"`
 }
 
-// ListPage is the answer of a paged list (PageinationAPIDTO).
-type ListPage struct {
-	Page    int               `json:"page"`
-	Results []json.RawMessage `json:"results"`
-}
-
 // ActivityEvent is one entry of an activity log.
 type ActivityEvent struct {
 	ID        string          `json:"id"`
@@ -200,19 +196,6 @@ type ActivityEvent struct {
 	UserID    *string         `json:"userId"`
 	Timestamp time.Time       `json:"timestamp"`
 	Data      json.RawMessage `json:"data"`
-}
-
-// ActivityPage is a Spring Page of activity events.
-type ActivityPage struct {
-	Content          []json.RawMessage `json:"content"`
-	Number           int               `json:"number"`
-	Size             int               `json:"size"`
-	NumberOfElements int               `json:"numberOfElements"`
-	TotalElements    int               `json:"totalElements"`
-	TotalPages       int               `json:"totalPages"`
-	First            bool              `json:"first"`
-	Last             bool              `json:"last"`
-	Empty            bool              `json:"empty"`
 }
 
 // ConversationEvent is the body of the "new conversation" and "status

@@ -36,15 +36,36 @@ func (a API) location() *time.Location {
 	return a.Location
 }
 
+// Shape is how the API answers a stream: in one body or page by page, and
+// which element kind its answers hold. A stream kind declares it (see
+// internal/kinds).
+type Shape struct {
+	Paging  Paging
+	Element string // the element kind of its answers (catalog.Elements): a page's items are told apart by its id field
+}
+
+// Paging says whether and how the API pages an answer.
+type Paging int
+
+const (
+	// OneBody: the answer is one body (a report, a detail array).
+	OneBody Paging = iota
+	// ListPages: a list read page by page as api.lists says (CONTRACT.md §5).
+	ListPages
+	// LogPages: an activity log read page by page as api.activity says,
+	// newest first back to the window's start (CONTRACT.md §6).
+	LogPages
+)
+
 // paging is how a paged stream's answer is read in the API's dialect.
-func (a API) paging(s catalog.Stream) engage.Paging {
+func (a API) paging(s catalog.Stream, shape Shape) engage.Paging {
 	d := a.dialect()
 	p, config := d.Lists, "api.lists"
-	if s.Kind == catalog.KindActivity {
+	if shape.Paging == LogPages {
 		p, config = d.Activity, "api.activity"
 	}
 	out := engage.Paging{PageParam: p.PageParam, SizeParam: p.SizeParam, FirstPage: p.FirstPage, PageSize: p.PageSize,
-		SortParam: p.SortParam, Sort: p.Sort, Items: p.Items, ID: d.Fields[s.Kind.ElementKind()]["id"], Config: config}
+		SortParam: p.SortParam, Sort: p.Sort, Items: p.Items, ID: d.Fields[shape.Element]["id"], Config: config}
 	if s.PageSize > 0 {
 		out.PageSize = s.PageSize
 	}
@@ -72,18 +93,18 @@ func Request(api API, s catalog.Stream, w Window) (engage.Request, error) {
 	return engage.Request{Method: s.Method, Path: path, Query: query, Body: body}, nil
 }
 
-// Answer fetches a stream's window and returns the body of its answer
+// Answer fetches a stream's window, answered in shape, and returns the body of its answer
 // exactly as received; a paged list or log is read to its end and its pages
 // kept as one JSON array. decode reads the body: for a single request it runs
 // inside the request's retries, so a body cut short is fetched again, and it
 // must start over each time it is called.
-func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
+func Answer(ctx context.Context, api API, s catalog.Stream, shape Shape, w Window, decode func(body []byte) error) ([]byte, error) {
 	c := api.Client
 	req, err := Request(api, s, w)
 	if err != nil {
 		return nil, err
 	}
-	if !s.Kind.Paged() {
+	if shape.Paging == OneBody {
 		var raw []byte
 		err := c.Do(ctx, req, func(r io.Reader) error {
 			body, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
@@ -91,7 +112,7 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 				return err
 			}
 			if len(body) > MaxAnswerBytes {
-				return tooBig(s)
+				return tooBig(s, shape)
 			}
 			if err := decode(body); err != nil {
 				return err
@@ -103,9 +124,9 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 	}
 	var pages [][]byte
 	size := 0
-	err = EachPage(ctx, api, s, w, func(pg engage.Page) error {
+	err = EachPage(ctx, api, s, shape, w, func(pg engage.Page) error {
 		if size += len(pg.Body); size > MaxAnswerBytes {
-			return tooBig(s)
+			return tooBig(s, shape)
 		}
 		pages = append(pages, pg.Body)
 		return nil
@@ -122,8 +143,8 @@ func Answer(ctx context.Context, api API, s catalog.Stream, w Window, decode fun
 // value in raw, well under PostgreSQL's 1 GB for a value.
 const MaxAnswerBytes = 128 << 20
 
-func tooBig(s catalog.Stream) error {
-	if s.Kind.Paged() {
+func tooBig(s catalog.Stream, shape Shape) error {
+	if shape.Paging != OneBody {
 		return fmt.Errorf("the pages of one window passed %d MiB: the list is too long to load in one piece", MaxAnswerBytes>>20)
 	}
 	return fmt.Errorf("the answer of one window passed %d MiB: lower streams.%s.window_days", MaxAnswerBytes>>20, s.Name)
@@ -134,17 +155,17 @@ func tooBig(s catalog.Stream) error {
 // back to the window's start: it ends at the first page reaching an event
 // older than the start, which proves an end only if the log is in order, so
 // an event newer than one before it fails the window.
-func EachPage(ctx context.Context, api API, s catalog.Stream, w Window, fn func(engage.Page) error) error {
+func EachPage(ctx context.Context, api API, s catalog.Stream, shape Shape, w Window, fn func(engage.Page) error) error {
 	req, err := Request(api, s, w)
 	if err != nil {
 		return err
 	}
 	log := newestFirst{path: api.dialect().Fields["activity"]["timestamp"], since: w.Start}
-	return api.Client.Pages(ctx, req, api.paging(s), func(pg engage.Page) (bool, error) {
+	return api.Client.Pages(ctx, req, api.paging(s, shape), func(pg engage.Page) (bool, error) {
 		if err := fn(pg); err != nil {
 			return false, err
 		}
-		if s.Kind != catalog.KindActivity {
+		if shape.Paging != LogPages {
 			return false, nil
 		}
 		return log.page(pg)
@@ -202,35 +223,46 @@ func outOfOrder(what string) error {
 }
 
 // ConversationList fetches the list of a messages stream's window: the
-// conversations whose messages it loads (IDsMethod, IDsPath).
+// conversations whose messages it loads (IDsMethod, IDsPath), in one body.
 func ConversationList(ctx context.Context, api API, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {
 	list := s
-	list.Kind, list.Method, list.Path = catalog.KindConversations, s.IDsMethod, s.IDsPath
-	return Answer(ctx, api, list, w, decode)
+	list.Method, list.Path = s.IDsMethod, s.IDsPath
+	return Answer(ctx, api, list, Shape{Paging: OneBody, Element: "conversations"}, w, decode)
 }
 
 // Conversations fetches the messages of each conversation of ids, at most
-// parallel at a time, handing each answer to decode as it arrives: decode
-// runs inside the request's retries and may be called from several
-// goroutines at once.
-func Conversations(ctx context.Context, api API, s catalog.Stream, ids []string, parallel int,
-	decode func(id string, body []byte) error) error {
+// parallel at a time. decode reads each answer inside the request's
+// retries, so it keeps no state: a body cut short is fetched again and
+// decoded afresh. take then receives the answer and what decode made of
+// it, once per conversation, after the request is done: it may keep state
+// (and commit), and may be called from several goroutines at once.
+func Conversations[T any](ctx context.Context, api API, s catalog.Stream, ids []string, parallel int,
+	decode func(id string, body []byte) (T, error), take func(id string, body []byte, v T) error) error {
 	path, _, _ := strings.Cut(s.Path, "?")
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(parallel, 1))
 	for _, id := range ids {
 		g.Go(func() error {
 			req := engage.Request{Method: s.Method, Path: path, Query: url.Values{api.dialect().ConversationParam: {id}}}
-			err := api.Client.Do(ctx, req, func(r io.Reader) error {
-				body, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
+			var body []byte
+			var v T
+			err := api.Client.Do(ctx, req, func(r io.Reader) (err error) {
+				b, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
 				if err != nil {
 					return err
 				}
-				if len(body) > MaxAnswerBytes {
-					return tooBig(s)
+				if len(b) > MaxAnswerBytes {
+					return tooBig(s, Shape{Paging: OneBody, Element: "messages"})
 				}
-				return decode(id, body)
+				if v, err = decode(id, b); err != nil {
+					return err
+				}
+				body = b
+				return nil
 			})
+			if err == nil {
+				err = take(id, body, v)
+			}
 			if err != nil {
 				return fmt.Errorf("conversation %s: %w", id, err)
 			}

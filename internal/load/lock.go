@@ -6,24 +6,54 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The advisory lock of a tenant's stream ($1 tenant id, $2 stream), one key
-// for every process that loads a warehouse: spelt once here.
+// for every process that loads a warehouse: spelt once here. A session lock
+// (a sync's, a rebuild's) and a transaction lock (a webhook commit's) on the
+// same key exclude each other.
 const (
 	streamLockKey         = `hashtext('engage-etl:' || $1), hashtext($2)`
 	tryLockStreamSQL      = `SELECT pg_try_advisory_lock(` + streamLockKey + `)`
 	waitStreamUnlockedSQL = `SELECT pg_advisory_lock(` + streamLockKey + `), pg_advisory_unlock(` + streamLockKey + `)`
+	txLockStreamSQL       = `SELECT pg_advisory_xact_lock(` + streamLockKey + `)`
 )
 
-// StreamLock is a held lock on one tenant's stream.
+// StreamLock is a held lock on some of one tenant's streams: every commit
+// of those streams passes it (WindowCommit.Lock).
 type StreamLock struct {
-	store            *Store
-	tenantID, stream string
+	store    *Store
+	tenantID string
+	streams  []string
+	// inTx: the lock is taken by each commit inside its transaction,
+	// waiting for whoever holds it (see TransactionLock); no connection
+	// holds it in between.
+	inTx bool
 
 	mu   sync.Mutex
 	conn *pgxpool.Conn
+}
+
+// TransactionLock is the lock of a tenant's stream as a write that is one
+// short transaction takes it (a webhook delivery): each commit takes it
+// inside its transaction (pg_advisory_xact_lock), waiting, for as long as
+// its context allows, while another process holds it (a rebuild replaying
+// the stream), and the transaction's end releases it.
+func TransactionLock(tenantID, stream string) *StreamLock {
+	return &StreamLock{tenantID: tenantID, streams: []string{stream}, inTx: true}
+}
+
+// lockInTx takes a transaction lock in the commit's transaction.
+func (l *StreamLock) lockInTx(ctx context.Context, tx pgx.Tx) error {
+	if l == nil || !l.inTx {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, txLockStreamSQL, l.tenantID, l.streams[0]); err != nil {
+		return fmt.Errorf("lock stream %s: %w", l.streams[0], err)
+	}
+	return nil
 }
 
 // ErrLockLost means the stream's lock went with its session (the database
@@ -35,7 +65,7 @@ var ErrLockLost = errors.New("the stream's lock was lost and another process hol
 // goes with its session, so after the database restarted it is taken again
 // on a new connection, unless another process took it meanwhile.
 func (l *StreamLock) held(ctx context.Context) error {
-	if l == nil {
+	if l == nil || l.inTx {
 		return nil
 	}
 	l.mu.Lock()
@@ -48,11 +78,12 @@ func (l *StreamLock) held(ctx context.Context) error {
 		l.conn.Release()
 		l.conn = nil
 	}
-	again, ok, err := l.store.TryLockStream(ctx, l.tenantID, l.stream)
+	again, busy, err := l.store.LockStreams(ctx, l.tenantID, l.streams)
 	switch {
 	case err != nil:
 		return err
-	case !ok:
+	case len(busy) > 0:
+		again.Release(ctx)
 		return ErrLockLost
 	}
 	l.conn = again.conn
@@ -75,7 +106,7 @@ func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (loc
 			conn.Release()
 			return err
 		}
-		lock = &StreamLock{store: s, tenantID: tenantID, stream: stream, conn: conn}
+		lock = &StreamLock{store: s, tenantID: tenantID, streams: []string{stream}, conn: conn}
 		return nil
 	})
 	if err != nil {
@@ -87,15 +118,19 @@ func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (loc
 // Release unlocks and returns the connection. If unlocking fails the
 // connection is closed, which releases the lock too.
 func (l *StreamLock) Release(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == nil {
-		return // lost, and not taken again
+		return // lost and not taken again, released already, or a TransactionLock
 	}
 	if _, err := l.conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock_all()`); err != nil {
 		l.conn.Conn().Close(context.WithoutCancel(ctx))
 	}
 	l.conn.Release()
+	l.conn = nil // released: a second Release does nothing
 }
 
 // WaitStreamUnlocked waits until no process holds the lock of a tenant's
@@ -112,3 +147,28 @@ func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string)
 
 // MaxConns is the size of the store's connection pool.
 func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }
+
+// LockStreams takes, on one connection, the advisory locks of those of a
+// tenant's streams no other process is loading (see TryLockStream); busy
+// lists the others. The lock holds the streams it took, and takes them all
+// again after the database restarted (see held).
+func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []string) (lock *StreamLock, busy []string, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
+	for _, st := range streams {
+		var ok bool
+		if err := conn.QueryRow(ctx, tryLockStreamSQL, tenantID, st).Scan(&ok); err != nil {
+			lock.Release(ctx)
+			return nil, nil, fmt.Errorf("advisory lock: %w", err)
+		}
+		if ok {
+			lock.streams = append(lock.streams, st)
+		} else {
+			busy = append(busy, st)
+		}
+	}
+	return lock, busy, nil
+}

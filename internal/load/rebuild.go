@@ -111,25 +111,3 @@ func nonNilStrings(s []string) []string {
 	}
 	return s
 }
-
-// LockStreams takes, on one connection, the advisory locks of those of a
-// tenant's streams no other process is loading (see TryLockStream); busy
-// lists the others.
-func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []string) (lock *StreamLock, busy []string, err error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
-	for _, st := range streams {
-		var ok bool
-		if err := conn.QueryRow(ctx, tryLockStreamSQL, tenantID, st).Scan(&ok); err != nil {
-			lock.Release(ctx)
-			return nil, nil, fmt.Errorf("advisory lock: %w", err)
-		}
-		if !ok {
-			busy = append(busy, st)
-		}
-	}
-	return lock, busy, nil
-}

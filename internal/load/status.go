@@ -33,10 +33,10 @@ WHERE t.tenant_id = $1 AND m.report = $2 AND m.metric = $3 AND f.group_by = $4
 	return out, rows.Err()
 }
 
-// SameNumbers returns the keys whose values differ as numbers (or exist on
+// DifferentNumbers returns the keys whose values differ as numbers (or exist on
 // one side only). PostgreSQL compares them, so "205" and "205.0" are equal
 // exactly as numeric columns store them.
-func (s *Store) SameNumbers(ctx context.Context, a, b map[string]string) ([]string, error) {
+func (s *Store) DifferentNumbers(ctx context.Context, a, b map[string]string) ([]string, error) {
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true

@@ -25,8 +25,10 @@ type WindowCommit struct {
 	// run, in the same transaction, so a re-run can skip it.
 	BackfillRun int64
 	Rows        int // rows the API answered, for the backfill record
-	// Lock, when set, is the stream's lock, checked before every try: the
-	// commit fails rather than load a stream another process now holds.
+	// Lock is the stream's lock. A session lock (TryLockStream,
+	// LockStreams) is checked before every try: the commit fails rather
+	// than load a stream another process now holds. A TransactionLock is
+	// taken first thing in the transaction, waiting while another holds it.
 	Lock *StreamLock
 }
 
@@ -48,6 +50,9 @@ func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64
 func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 	var written int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := c.Lock.lockInTx(ctx, tx); err != nil {
+			return err
+		}
 		for _, r := range c.Raws {
 			fresh, err := r.keep(ctx, tx, c.TenantID)
 			if err != nil {

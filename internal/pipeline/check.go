@@ -11,8 +11,10 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
@@ -45,7 +47,7 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 		endpoints[key].streams = append(endpoints[key].streams, s.Name)
 	}
 	for _, s := range streams {
-		if s.Kind == catalog.KindMessages {
+		if kinds.Of(s.Kind).Fetch == kinds.FetchPerConversation {
 			add(s.IDsMethod+" "+s.IDsPath, s) // the conversation list, then one conversation's messages
 			endpoints[s.IDsMethod+" "+s.IDsPath].list = true
 		}
@@ -58,55 +60,55 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 		e := endpoints[key]
 		p := Probe{TenantID: t.ID, Endpoint: key, Streams: e.streams}
 		s := e.stream
+		def := kinds.Of(s.Kind)
+		src := kinds.Source{Dialect: t.dialect(), Location: t.Location, Stream: s, Window: w}
 		var n int
 		var warnings []string
 		var err error
 		switch {
 		case e.list:
 			refs := func(body []byte) error {
-				list, missing, err := conversationRefs(t.dialect(), body)
+				list, missing, err := kinds.ConversationRefs(t.dialect(), body)
 				n, warnings = len(list), missing
 				if len(list) > 0 && conversation == "" {
 					conversation = list[0].ID
 				}
 				return err
 			}
-			if s.Kind == catalog.KindMessages {
+			if def.Fetch == kinds.FetchPerConversation {
 				_, err = extract.ConversationList(ctx, t.api(), s, w, refs)
-			} else {
-				_, err = extract.Answer(ctx, t.api(), s, w, refs)
+			} else { // a conversations stream that asks the same endpoint
+				_, err = extract.Answer(ctx, t.api(), s, def.Shape, w, refs)
 			}
-		case s.Kind == catalog.KindMessages:
+		case def.Fetch == kinds.FetchPerConversation:
 			if conversation == "" {
 				p.OK, p.Result = true, "not asked: the day had no conversation"
 				out = append(out, p)
 				continue
 			}
-			err = extract.Conversations(ctx, t.api(), s, []string{conversation}, 1, func(_ string, body []byte) (err error) {
-				var rows []transform.MessageRow
-				rows, warnings, err = decodeMessages(source{tenant: t, stream: s}, body)
-				n = len(rows)
-				return err
+			decodeOne := func(_ string, body []byte) (kinds.Decoded, error) { return def.Decode(src, body) }
+			err = extract.Conversations(ctx, t.api(), s, []string{conversation}, 1, decodeOne, func(_ string, _ []byte, d kinds.Decoded) error {
+				n, warnings = d.Rows, d.Warnings
+				return nil
 			})
 		default:
-			pw := w
-			if s.Kind == catalog.KindActivity {
-				pw = extract.Since(now.Add(-time.Hour), day, 0, now, t.Location)
+			if def.Planning == kinds.PlanSince { // a log: its last hour
+				src.Window = extract.Since(now.Add(-time.Hour), day, 0, now, t.Location)
 			}
-			_, err = extract.Answer(ctx, t.api(), s, pw, func(body []byte) error {
-				d, err := decode(source{tenant: t, stream: s, window: pw}, body)
-				n, warnings = d.rows, d.warnings
+			_, err = extract.Answer(ctx, t.api(), s, def.Shape, src.Window, func(body []byte) error {
+				d, err := def.Decode(src, body)
+				n, warnings = d.Rows, d.Warnings
 				return err
 			})
 		}
 		pathKey := "streams." + s.Name + ".path"
 		switch {
-		case e.list && s.Kind == catalog.KindMessages:
+		case e.list && def.Fetch == kinds.FetchPerConversation:
 			pathKey = "streams." + s.Name + ".ids_path"
 		case s.Report != "":
 			pathKey = "reports." + s.Report + ".path"
 		}
-		p.OK, p.Result = diagnose(pathKey, badRequestKeys(s, e.list), n, warnings, err)
+		p.OK, p.Result = diagnose(pathKey, requestKeys(s, def, e.list), n, warnings, err)
 		out = append(out, p)
 		if ctx.Err() != nil {
 			break
@@ -119,7 +121,7 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 // diagnose says what an answer means for the configuration.
 func diagnose(pathKey, requestKeys string, n int, warnings []string, err error) (bool, string) {
 	var apiErr *engage.APIError
-	var fieldErr *FieldError
+	var fieldErr *decode.FieldError
 	switch {
 	case err == nil && len(warnings) > 0:
 		return false, fmt.Sprintf("ok, %d rows, but %s", n, strings.Join(warnings, "; "))
@@ -143,15 +145,12 @@ func diagnose(pathKey, requestKeys string, n int, warnings []string, err error) 
 	return false, err.Error()
 }
 
-// badRequestKeys names the config keys that shape a stream's request.
-func badRequestKeys(s catalog.Stream, list bool) string {
+// requestKeys names the config keys that shape a stream's request (a
+// messages stream's conversation list is its own stream's request).
+func requestKeys(s catalog.Stream, def kinds.Def, list bool) string {
 	switch {
-	case s.Kind == catalog.KindMessages && !list:
-		return "api.messages.conversation_param"
-	case s.Kind == catalog.KindActivity:
-		return "api.activity (page_param, size_param, first_page, sort)"
-	case s.Kind.Paged():
-		return "api.lists (page_param, size_param, first_page)"
+	case def.RequestKeys != "" && !list:
+		return def.RequestKeys
 	case s.Method == "GET":
 		return "streams." + s.Name + ".path"
 	}

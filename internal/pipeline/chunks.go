@@ -22,40 +22,45 @@ const defaultChunkBytes = 4 << 20
 // the window's start, commits the cursor advance (and the backfill record):
 // a run killed between chunks leaves the cursor where it was, and the next
 // run reads the window again, upserting what it loaded already.
-func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, warnings []string, err error) {
-	src := r.source(j, w)
+func (r *Runner) chunkedWindow(ctx context.Context, sr *streamRun, i int) outcome {
+	w := sr.plan.windows[i]
+	src := r.source(sr.job, w)
+	o := outcome{window: w}
 	var pages [][]byte
 	size, chunk := 0, 0
 	fetchedAt := time.Now()
 	commit := func(last bool) error {
 		body := engage.JoinJSON(pages)
-		d, err := decode(src, body)
-		raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, Chunk: chunk, Last: last, FetchedAt: fetchedAt, Body: body}
+		d, err := sr.def.Decode(src, body)
+		raw := load.Payload{Stream: sr.stream.Name, Start: w.Start, End: w.End, Chunk: chunk, Last: last, FetchedAt: fetchedAt, Body: body}
 		if err != nil {
-			r.keepFailed(ctx, j, w, fetchedAt, err, []load.Raw{raw})
+			r.keepFailed(ctx, sr.job, w, fetchedAt, err, []load.Raw{raw})
 			return fmt.Errorf("chunk %d: %w", chunk, err)
 		}
-		c := load.WindowCommit{TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
-			Start: w.Start, End: w.End, Batch: d.batch, Raws: []load.Raw{raw}, Rows: received + d.rows, Lock: j.lock}
+		c := load.WindowCommit{TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
+			Start: w.Start, End: w.End, Batch: d.Batch, Raws: []load.Raw{raw}, Rows: o.received + d.Rows, Lock: sr.lock}
 		var n int64
 		if last {
-			n, err = r.commitWindow(ctx, cp, i, j, c)
+			n, err = r.commitWindow(ctx, sr, i, c)
 		} else {
 			n, err = r.Store.CommitWindow(ctx, c)
 		}
 		if err != nil {
 			return fmt.Errorf("load chunk %d: %w", chunk, err)
 		}
-		received += d.rows
-		written += n
-		warnings = addWarnings(warnings, d.warnings)
+		o.received += d.Rows
+		o.written += n
+		o.warnings = addWarnings(o.warnings, d.Warnings)
 		pages, size, fetchedAt = nil, 0, time.Now()
 		chunk++
 		return nil
 	}
 	fctx, cancel := r.windowContext(ctx)
 	defer cancel()
-	err = extract.EachPage(fctx, j.tenant.api(), j.stream, w, func(pg engage.Page) error {
+	// A chunk commits from the page callback: engage.Client.Pages calls it
+	// once per page after that page's request is done (its retries are
+	// over), never from inside them.
+	err := extract.EachPage(fctx, sr.tenant.api(), sr.stream, sr.def.Shape, w, func(pg engage.Page) error {
 		pages = append(pages, pg.Body)
 		if size += len(pg.Body); size >= cmp.Or(r.ChunkBytes, defaultChunkBytes) {
 			return commit(false)
@@ -64,8 +69,10 @@ func (r *Runner) chunkedWindow(ctx context.Context, cp *checkpoint, i int, j *jo
 	})
 	if err != nil {
 		err = r.windowCause(ctx, fctx, err)
-		r.keepFailed(ctx, j, w, fetchedAt, err, nil)
-		return received, written, warnings, err
+		r.keepFailed(ctx, sr.job, w, fetchedAt, err, nil)
+		o.err = err
+		return o
 	}
-	return received, written, warnings, commit(true)
+	o.err = commit(true)
+	return o
 }

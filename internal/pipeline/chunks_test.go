@@ -9,6 +9,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 	"github.com/engage-etl/engage-etl/internal/testdb"
 )
@@ -73,12 +74,12 @@ func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
 	}
 	// The sync re-reads its lookback only: a few of 14 days. (Lists have
 	// no days: every sync reads them whole.)
-	kinds := map[string]catalog.Kind{}
+	kindOf := map[string]catalog.Kind{}
 	for _, s := range streams {
-		kinds[s.Name] = s.Kind
+		kindOf[s.Name] = s.Kind
 	}
 	for _, s := range sync.Streams {
-		if kinds[s.Stream].Planning() == catalog.PlanSnapshot {
+		if kinds.Of(kindOf[s.Stream]).Planning == kinds.PlanSnapshot {
 			continue
 		}
 		if b := backfilled[s.Stream]; b > 100 && s.RowsReceived*2 > b {

@@ -5,44 +5,74 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
-// window fetches one window from the API, turns its answer into rows and
-// commits them with the answer and the cursor advance.
-func (r *Runner) window(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window) (received int, written int64, warnings []string, err error) {
-	if j.stream.Kind == catalog.KindActivity {
-		return r.chunkedWindow(ctx, cp, i, j, w)
+// streamRun is one tenant's stream while it runs: what every window of it
+// shares.
+type streamRun struct {
+	*job
+	def  kinds.Def
+	cp   *checkpoint
+	log  *slog.Logger
+	prog *progress
+	stop context.CancelCauseFunc // stops the tenant (a refused token)
+}
+
+// outcome is one window's result.
+type outcome struct {
+	window   extract.Window
+	received int   // rows the answer held
+	written  int64 // warehouse rows inserted, updated or deleted
+	warnings []string
+	err      error
+}
+
+// fetched is a window's answer turned into rows, with what it committed
+// already (the chunks of a busy day's messages).
+type fetched struct {
+	kinds.Decoded
+	raws    []load.Raw
+	written int64
+}
+
+// window fetches window i from the API, turns its answer into rows and
+// commits them with the answer and the cursor advance, as its kind fetches.
+func (r *Runner) window(ctx context.Context, sr *streamRun, i int) outcome {
+	w := sr.plan.windows[i]
+	if sr.def.Fetch == kinds.FetchChunked {
+		return r.chunkedWindow(ctx, sr, i)
 	}
 	fetch := r.fetchAnswer
-	if j.stream.Kind == catalog.KindMessages {
+	if sr.def.Fetch == kinds.FetchPerConversation {
 		fetch = r.fetchMessages
 	}
 	fetchedAt := time.Now()
 	fctx, cancel := r.windowContext(ctx)
 	defer cancel()
-	d, raws, err := fetch(fctx, j, w)
+	f, err := fetch(fctx, sr, w)
 	if err != nil {
 		err = r.windowCause(ctx, fctx, err)
-		r.keepFailed(ctx, j, w, fetchedAt, err, raws)
-		return 0, 0, nil, err
+		r.keepFailed(ctx, sr.job, w, fetchedAt, err, f.raws)
+		return outcome{window: w, err: err}
 	}
-	written, err = r.commitWindow(ctx, cp, i, j, load.WindowCommit{
-		TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
-		Start: w.Start, End: w.End, Batch: d.batch, Raws: raws, Rows: d.rows,
+	written, err := r.commitWindow(ctx, sr, i, load.WindowCommit{
+		TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
+		Start: w.Start, End: w.End, Batch: f.Batch, Raws: f.raws, Rows: f.Rows,
 	})
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("load: %w", err)
+		return outcome{window: w, err: fmt.Errorf("load: %w", err)}
 	}
-	return d.rows, written + d.written, d.warnings, nil
+	return outcome{window: w, received: f.Rows, written: written + f.written, warnings: f.Warnings}
 }
 
 // windowContext bounds a window's fetch by sync.window_timeout.
@@ -63,17 +93,17 @@ func (r *Runner) windowCause(ctx, fctx context.Context, err error) error {
 	return err
 }
 
-// commitWindow commits what completes window i of a job, with the cursor
-// advance the checkpoint allows and, for a backfill, the record that the
-// window is finished.
-func (r *Runner) commitWindow(ctx context.Context, cp *checkpoint, i int, j *job, c load.WindowCommit) (written int64, err error) {
-	c.Lock = j.lock
-	err = cp.commit(i, func(advanceTo time.Time) (err error) {
-		if j.plan.advance {
+// commitWindow commits what completes window i of a stream, under its
+// lock, with the cursor advance the checkpoint allows and, for a backfill,
+// the record that the window is finished.
+func (r *Runner) commitWindow(ctx context.Context, sr *streamRun, i int, c load.WindowCommit) (written int64, err error) {
+	c.Lock = sr.lock
+	err = sr.cp.commit(i, func(advanceTo time.Time) (err error) {
+		if sr.plan.advance {
 			c.AdvanceTo = advanceTo
 		}
-		if j.plan.backfill {
-			c.BackfillRun = j.runID
+		if sr.plan.backfill {
+			c.BackfillRun = sr.runID
 		}
 		written, err = r.Store.CommitWindow(ctx, c)
 		return err
@@ -81,28 +111,30 @@ func (r *Runner) commitWindow(ctx context.Context, cp *checkpoint, i int, j *job
 	return written, err
 }
 
-func (r *Runner) source(j *job, w extract.Window) source {
-	return source{tenant: j.tenant, stream: j.stream, window: w, storeText: r.StoreMessageText}
+// source is what the rows of a window's answers depend on besides the body.
+func (r *Runner) source(j *job, w extract.Window) kinds.Source {
+	return kinds.Source{Dialect: j.tenant.dialect(), Location: j.tenant.Location, Stream: j.stream, Window: w,
+		StoreText: r.StoreMessageText}
 }
 
 // fetchAnswer fetches a window answered by one body (or one list of pages).
-func (r *Runner) fetchAnswer(ctx context.Context, j *job, w extract.Window) (decoded, []load.Raw, error) {
+func (r *Runner) fetchAnswer(ctx context.Context, sr *streamRun, w extract.Window) (fetched, error) {
 	fetchedAt := time.Now()
-	var d decoded
-	body, err := extract.Answer(ctx, j.tenant.api(), j.stream, w, func(body []byte) (err error) {
-		d, err = decode(r.source(j, w), body)
+	var d kinds.Decoded
+	body, err := extract.Answer(ctx, sr.tenant.api(), sr.stream, sr.def.Shape, w, func(body []byte) (err error) {
+		d, err = sr.def.Decode(r.source(sr.job, w), body)
 		return err
 	})
-	raw := load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
-	if j.stream.Kind == catalog.KindRealtime {
+	raw := load.Payload{Stream: sr.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: body}
+	if sr.def.Moment {
 		// Every snapshot is a record of its own: kept under its minute, not
 		// replaced by the day's next one, so a rebuild restores them all.
 		raw.Start = w.End.Truncate(time.Minute)
 	}
 	if err != nil {
-		return decoded{}, []load.Raw{raw}, err
+		return fetched{raws: []load.Raw{raw}}, err
 	}
-	return d, []load.Raw{raw}, nil
+	return fetched{Decoded: d, raws: []load.Raw{raw}}, nil
 }
 
 // keepFailed keeps what a failed window was answered, for diagnosis: the
@@ -133,10 +165,10 @@ func (r *Runner) keepFailed(ctx context.Context, j *job, w extract.Window, at ti
 	}
 }
 
-// conversationRef is a conversation of the list a messages window reads.
-type conversationRef struct {
-	ID           string
-	MessageCount int
+// conversationAnswer is one conversation's messages answer, decoded.
+type conversationAnswer struct {
+	rows     []transform.MessageRow
+	warnings []string
 }
 
 // fetchMessages lists the window's conversations, chooses those whose
@@ -144,20 +176,20 @@ type conversationRef struct {
 // whose message count differs from the warehouse's (messages do not change
 // once sent), so re-reading the lookback costs one list request per day; a
 // backfill fetches them all. Each conversation's answer is kept on its own.
-func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (decoded, []load.Raw, error) {
-	src := r.source(j, w)
+func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Window) (fetched, error) {
+	src := r.source(sr.job, w)
 	fetchedAt := time.Now()
-	var refs []conversationRef
-	list, err := extract.ConversationList(ctx, j.tenant.api(), j.stream, w, func(body []byte) (err error) {
-		refs, _, err = conversationRefs(src.dialect(), body)
+	var refs []kinds.ConversationRef
+	list, err := extract.ConversationList(ctx, sr.tenant.api(), sr.stream, w, func(body []byte) (err error) {
+		refs, _, err = kinds.ConversationRefs(src.Dialect, body)
 		return err
 	})
 	if err != nil {
-		return decoded{}, nil, fmt.Errorf("list conversations: %w", err)
+		return fetched{}, fmt.Errorf("list conversations: %w", err)
 	}
-	ids, err := r.conversationsToFetch(ctx, j, refs)
+	ids, err := r.conversationsToFetch(ctx, sr.job, refs)
 	if err != nil {
-		return decoded{}, nil, err
+		return fetched{}, err
 	}
 	var rows []transform.MessageRow
 	var raws []load.Raw
@@ -169,10 +201,11 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 	// A day of a busy tenant is thousands of conversations: their rows and
 	// answers commit in chunks of bounded size as they arrive (each message
 	// upserted by id, each answer kept on its own), and the last commit,
-	// with the conversation list, moves the cursor.
+	// with the conversation list, moves the cursor. A chunk commits once
+	// its conversations' requests are done, never inside their retries.
 	flush := func() error {
-		n, err := r.Store.CommitWindow(ctx, load.WindowCommit{TenantKey: j.tenantKey, TenantID: j.tenant.ID, Stream: j.stream.Name,
-			Start: w.Start, End: w.End, Batch: load.MessageBatch(w.From, w.To, rows), Raws: raws, Lock: j.lock})
+		n, err := r.Store.CommitWindow(ctx, load.WindowCommit{TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
+			Start: w.Start, End: w.End, Batch: kinds.MessageBatch(w, rows), Raws: raws, Lock: sr.lock})
 		if err != nil {
 			return fmt.Errorf("load a chunk of messages: %w", err)
 		}
@@ -180,29 +213,29 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 		rows, raws, size = nil, nil, 0
 		return nil
 	}
-	err = extract.Conversations(ctx, j.tenant.api(), j.stream, ids, r.MessageParallel, func(id string, body []byte) error {
-		msgs, warnings, err := decodeMessages(src, body)
-		if err != nil {
-			return err
-		}
+	decodeOne := func(_ string, body []byte) (conversationAnswer, error) {
+		msgs, warnings, err := kinds.Messages(src, body)
+		return conversationAnswer{rows: msgs, warnings: warnings}, err
+	}
+	take := func(id string, body []byte, a conversationAnswer) error {
 		mu.Lock()
 		defer mu.Unlock()
-		rows = append(rows, msgs...)
-		received += len(msgs)
-		if len(msgs) > 0 {
+		rows = append(rows, a.rows...)
+		received += len(a.rows)
+		if len(a.rows) > 0 {
 			answered++
 		}
-		for _, w := range warnings {
+		for _, w := range a.warnings {
 			missing[w]++
 		}
-		raws = append(raws, load.ConversationMessages{ConversationID: id, Messages: len(msgs), FetchedAt: time.Now(), Body: body})
+		raws = append(raws, load.ConversationMessages{ConversationID: id, Messages: len(a.rows), FetchedAt: time.Now(), Body: body})
 		if size += len(body); size >= cmp.Or(r.ChunkBytes, defaultChunkBytes) {
 			return flush()
 		}
 		return nil
-	})
-	if err != nil {
-		return decoded{}, nil, err
+	}
+	if err := extract.Conversations(ctx, sr.tenant.api(), sr.stream, ids, r.MessageParallel, decodeOne, take); err != nil {
+		return fetched{}, err
 	}
 	// A field absent from one conversation's messages may be there in
 	// another's: report only what no answer of the window had.
@@ -213,25 +246,16 @@ func (r *Runner) fetchMessages(ctx context.Context, j *job, w extract.Window) (d
 		}
 	}
 	sort.Strings(warnings)
-	raws = append(raws, load.Payload{Stream: j.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
-	return decoded{batch: load.MessageBatch(w.From, w.To, rows), rows: received, warnings: warnings, out: rows, written: written}, raws, nil
-}
-
-// conversationRefs reads the conversation list of a messages window, and
-// the mapped fields no conversation had.
-func conversationRefs(d catalog.Dialect, body []byte) ([]conversationRef, []string, error) {
-	m := newRemapper(d, "conversations")
-	var refs []conversationRef
-	err := each(m, body, func(c engage.Conversation) error {
-		refs = append(refs, conversationRef{c.ConversationID, c.MessageCount})
-		return nil
-	})
-	return refs, m.missing(), err
+	raws = append(raws, load.Payload{Stream: sr.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
+	return fetched{
+		Decoded: kinds.Decoded{Batch: kinds.MessageBatch(w, rows), Rows: received, Warnings: warnings, Out: rows},
+		raws:    raws, written: written,
+	}, nil
 }
 
 // conversationsToFetch chooses, before any message is fetched, the
 // conversations of refs whose messages a window loads.
-func (r *Runner) conversationsToFetch(ctx context.Context, j *job, refs []conversationRef) ([]string, error) {
+func (r *Runner) conversationsToFetch(ctx context.Context, j *job, refs []kinds.ConversationRef) ([]string, error) {
 	counts := make(map[string]int, len(refs))
 	for _, ref := range refs {
 		counts[ref.ID] = ref.MessageCount

@@ -13,9 +13,11 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 )
 
 func selectStreams(t *testing.T, patterns ...string) []catalog.Stream {
@@ -32,8 +34,8 @@ func apiConversations(t *testing.T, f *fixture, from, to civil.Date) map[string]
 	t.Helper()
 	w := extract.Plan(from, to, 30, f.tenant.Location)[0]
 	out := map[string]engage.Conversation{}
-	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, stream(t, "conversations"), w, func(body []byte) error {
-		return engage.DecodeArray(bytes.NewReader(body), func(c engage.Conversation) error {
+	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, stream(t, "conversations"), kinds.Of(catalog.KindConversations).Shape, w, func(body []byte) error {
+		return decode.Array(bytes.NewReader(body), func(c engage.Conversation) error {
 			out[c.ConversationID] = c
 			return nil
 		})

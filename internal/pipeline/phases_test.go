@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 )
 
 // TestPhasesStartTheLongStreamsFirst: phases keep their order, every stream
@@ -25,7 +26,7 @@ func TestPhasesStartTheLongStreamsFirst(t *testing.T) {
 				t.Errorf("%s (phase %d) out of phase order", s.Name, s.Phase)
 			}
 			prev := streams[phase[max(k-1, 0)]]
-			if k > 0 && len(s.After) == len(prev.After) && length[s.Kind] > length[prev.Kind] {
+			if k > 0 && len(s.After) == len(prev.After) && kinds.Of(s.Kind).Cost > kinds.Of(prev.Kind).Cost {
 				t.Errorf("%s starts after the shorter %s", s.Name, prev.Name)
 			}
 			if k > 0 && len(s.After) == 0 && len(prev.After) > 0 {

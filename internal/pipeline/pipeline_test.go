@@ -20,6 +20,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 	"github.com/engage-etl/engage-etl/internal/testdb"
@@ -198,7 +199,7 @@ func TestSyncMatchesTheAPIAcrossDST(t *testing.T) {
 	loc := f.tenant.Location
 	whole := extract.Plan(f.tenant.Start, civil.Of(simNow, loc).AddDays(1), 30, loc)[0]
 	var resp engage.ReportResponse
-	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, online, whole, func(body []byte) error {
+	_, err := extract.Answer(context.Background(), extract.API{Client: f.tenant.Client}, online, kinds.Of(online.Kind).Shape, whole, func(body []byte) error {
 		return json.Unmarshal(body, &resp)
 	})
 	if err != nil {
@@ -300,7 +301,7 @@ func TestSecondSyncRewritesNothing(t *testing.T) {
 		}
 		// Day-windowed streams re-read their lookback; the messages stream
 		// re-reads only the conversation list when no conversation changed.
-		if k := stream(t, s.Stream).Kind; s.RowsReceived == 0 && k.Planning() == catalog.PlanDays && k != catalog.KindMessages {
+		if k := stream(t, s.Stream).Kind; s.RowsReceived == 0 && kinds.Of(k).Planning == kinds.PlanDays && k != catalog.KindMessages {
 			t.Errorf("%s: second sync re-read nothing; the lookback should re-read recent days", s.Stream)
 		}
 		if s.WindowsOK == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
@@ -18,8 +19,8 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 	return r.run(ctx, "sync", tenants, streams, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
 		p := plan{advance: true}
-		switch s.Kind.Planning() {
-		case catalog.PlanSnapshot:
+		switch kinds.Of(s.Kind).Planning {
+		case kinds.PlanSnapshot:
 			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
 			fresh, err := r.upToDate(ctx, t, s, cursor, now)
 			if err != nil {
@@ -28,7 +29,7 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 			if fresh {
 				p.done, p.skipped, p.fresh = []bool{true}, 1, true
 			}
-		case catalog.PlanSince:
+		case kinds.PlanSince:
 			p.windows = []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
 		default:
 			from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
@@ -44,11 +45,11 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 // only forward, and only when its range starts at or before the cursor (or,
 // for a stream without one, at or before the tenant's first day), so it
 // never jumps a cursor over days nobody loaded. Lists are loaded as they
-// are now; realtime figures have no history and are left out.
+// are now; figures of a moment (realtime) have no history and are left out.
 func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date, redo bool) (Result, error) {
 	var kept []catalog.Stream
 	for _, s := range streams {
-		if s.Kind != catalog.KindRealtime {
+		if !kinds.Of(s.Kind).Moment {
 			kept = append(kept, s)
 		}
 	}
@@ -63,11 +64,11 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 			joins = !from.After(t.Start)
 		}
 		p := plan{backfill: true, advance: joins}
-		switch s.Kind.Planning() {
-		case catalog.PlanSnapshot:
+		switch kinds.Of(s.Kind).Planning {
+		case kinds.PlanSnapshot:
 			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
 			p.windows[0].End = p.windows[0].To.Start(t.Location) // one record per day, not per moment
-		case catalog.PlanSince:
+		case kinds.PlanSince:
 			w := extract.Since(time.Time{}, from, 0, now, t.Location)
 			if end := to.Start(t.Location); end.Before(w.End) {
 				w.End, w.To = end, to
@@ -101,10 +102,9 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 // upToDate reports whether a list stream loaded successfully less than
 // ListRefresh ago, by the runner's clock: its cursor, which a list's commit
 // sets to the moment it was read, is that recent, and the latest attempt at
-// it did not fail. A realtime snapshot is a figure of its minute, never up to
-// date.
+// it did not fail. A figure of a moment (realtime) is never up to date.
 func (r *Runner) upToDate(ctx context.Context, t Tenant, s catalog.Stream, cursor, now time.Time) (bool, error) {
-	if r.ListRefresh <= 0 || s.Kind == catalog.KindRealtime || cursor.IsZero() || cursor.After(now) || now.Sub(cursor) >= r.ListRefresh {
+	if r.ListRefresh <= 0 || kinds.Of(s.Kind).Moment || cursor.IsZero() || cursor.After(now) || now.Sub(cursor) >= r.ListRefresh {
 		return false, nil
 	}
 	ok, err := r.Store.LastAttemptOK(ctx, t.ID, s.Name)

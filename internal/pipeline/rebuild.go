@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
@@ -49,8 +51,11 @@ func (r RebuildResult) OK() bool {
 // skipped, and of a list that is a state as a whole (roles, teams,
 // customers, rules) only the latest is replayed.
 //
-// Each stream is rebuilt under its advisory lock, so no sync commits newer
-// answers in between; a stream another process is loading is skipped.
+// Each stream is rebuilt under its advisory lock, and every commit passes
+// it, as a sync's does, so no sync commits newer answers in between; when
+// the webhooks replay (with conversations or messages), their stream is
+// locked too, so a webhook arriving meanwhile waits and commits after the
+// rebuild. A stream another process is loading is skipped.
 func (r *Runner) Rebuild(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date) (RebuildResult, error) {
 	var res RebuildResult
 	for _, t := range tenants {
@@ -74,15 +79,28 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	}
 	byName := map[string]catalog.Stream{}
 	var names []string
+	webhooks := false
 	for _, s := range streams {
 		byName[s.Name] = s
 		names = append(names, s.Name)
+		webhooks = webhooks || kinds.Of(s.Kind).ReplaysWebhooks
 	}
-	lock, busy, err := r.Store.LockStreams(ctx, t.ID, names)
+	if webhooks {
+		names = append(names, WebhookStream) // no webhook commits while they replay
+	}
+	lock, busy, err := r.lockForRebuild(ctx, t.ID, names)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release(ctx)
+	if slices.Contains(busy, WebhookStream) {
+		busy = slices.DeleteFunc(busy, func(name string) bool { return name == WebhookStream })
+		for name, s := range byName {
+			if kinds.Of(s.Kind).ReplaysWebhooks && !slices.Contains(busy, name) {
+				busy = append(busy, name)
+			}
+		}
+	}
 
 	stats := map[string]*Rebuilt{}
 	stat := func(stream string) *Rebuilt {
@@ -97,21 +115,20 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		delete(byName, name)
 	}
 	for name, s := range byName {
-		switch {
-		case s.Kind == catalog.KindMessages:
-			q.Conversations, q.Webhooks = true, true
-		case s.Kind.Planning() == catalog.PlanDays:
+		def := kinds.Of(s.Kind)
+		switch def.Replay {
+		case kinds.ReplayConversations:
+			q.Conversations = true
+		case kinds.ReplayWindows:
 			q.Windowed = append(q.Windowed, name)
-			// Webhooks change conversations and messages: they replay
-			// with those streams, in the order they came.
-			q.Webhooks = q.Webhooks || s.Kind == catalog.KindConversations
-		case s.Kind.Planning() == catalog.PlanSnapshot && s.Kind != catalog.KindUsers && s.Kind != catalog.KindRealtime:
+		case kinds.ReplayLatest:
 			q.Latest = append(q.Latest, name)
-		default:
-			// Every user list rebuilds the agents' history; every realtime
-			// snapshot and activity page is a record of its own.
+		case kinds.ReplayEvery:
 			q.Other = append(q.Other, name)
 		}
+		// Webhooks change conversations and messages: they replay with
+		// those streams, in the order they came.
+		q.Webhooks = q.Webhooks || def.ReplaysWebhooks
 		stat(name)
 	}
 
@@ -127,7 +144,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	// one goroutine per lane (see laneOf): a lane commits its answers in
 	// the order they came, while the lanes, which write different tables,
 	// and the decoding of the next answers go on at the same time.
-	lanes := make([]chan replayed, rebuildLanes)
+	lanes := make([]chan replayed, kinds.Lanes)
 	var committers sync.WaitGroup
 	for i := range lanes {
 		lanes[i] = make(chan replayed, 2)
@@ -136,7 +153,9 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 				var written int64
 				err := p.err
 				if err == nil {
-					written, err = r.Store.CommitWindow(ctx, p.commit)
+					c := p.commit
+					c.Lock = lock // the same locks and commit as a sync's
+					written, err = r.Store.CommitWindow(ctx, c)
 				}
 				mu.Lock()
 				st := stat(p.commit.Stream)
@@ -171,14 +190,14 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 		c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Stream: messagesStream(byName),
 			Start: pendingFrom[0].Start, End: pendingFrom[len(pendingFrom)-1].End,
-			Batch: load.MessageBatch(from, from.AddDays(1), pending), Rows: len(pending)}
+			Batch: kinds.MessageBatch(extract.Window{From: from, To: from.AddDays(1)}, pending), Rows: len(pending)}
 		p := replayed{commit: c, first: pendingFrom[0], answers: len(pendingFrom)}
 		pending, pendingFrom = nil, nil
 		return send(p)
 	}
 	replay := func(a load.RawAnswer) error {
 		if a.Source == load.RawConversation {
-			rows, _, err := decodeMessages(source{tenant: t, storeText: r.StoreMessageText}, a.Body)
+			rows, _, err := kinds.Messages(kinds.Source{Dialect: t.dialect(), Location: t.Location, StoreText: r.StoreMessageText}, a.Body)
 			if err != nil {
 				c := load.WindowCommit{Stream: messagesStream(byName)}
 				return send(replayed{commit: c, first: a, answers: 1, err: err})
@@ -193,7 +212,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		// The messages that came before this answer commit before it when
 		// it shares their lane (a conversation, a webhook); the other lanes
 		// write other tables, and the messages go on gathering.
-		if laneOf(byName[c.Stream], c.Stream) == messagesLane {
+		if laneOf(byName[c.Stream], c.Stream) == kinds.LaneConversations {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -218,6 +237,30 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	return out, nil
 }
 
+// lockForRebuild locks a tenant's streams for a rebuild (see
+// Store.LockStreams). A webhook's commit holds the webhooks' lock for the
+// moment of its transaction: that lock is tried again for a while before
+// the streams that replay webhooks are given up as busy.
+func (r *Runner) lockForRebuild(ctx context.Context, tenantID string, names []string) (*load.StreamLock, []string, error) {
+	for attempt := 1; ; attempt++ {
+		lock, busy, err := r.Store.LockStreams(ctx, tenantID, names)
+		if err != nil || !slices.Contains(busy, WebhookStream) || attempt == webhookLockAttempts {
+			return lock, busy, err
+		}
+		lock.Release(ctx)
+		select {
+		case <-ctx.Done():
+			return nil, nil, context.Cause(ctx)
+		case <-time.After(webhookLockPause):
+		}
+	}
+}
+
+const (
+	webhookLockAttempts = 20
+	webhookLockPause    = 100 * time.Millisecond
+)
+
 // replayed is a kept answer decoded into the commit it makes (or why it
 // could not be), on its way to its lane.
 type replayed struct {
@@ -227,25 +270,13 @@ type replayed struct {
 	err     error          // the decoding failed
 }
 
-// rebuildLanes are the rebuild's committers; laneOf assigns a stream to
-// one. Conversations, their messages and the webhooks that change both
-// share a lane, so they replay in the order they came; the activity logs
-// have one; every other stream writes its own tables and shares the third.
-// Dimensions stay in one lane in their order (agent versions follow roles
-// and teams).
-const (
-	rebuildLanes = 3
-	messagesLane = 0
-)
-
-func laneOf(s catalog.Stream, name string) int {
-	switch {
-	case name == WebhookStream || s.Kind == catalog.KindMessages || s.Kind == catalog.KindConversations:
-		return messagesLane
-	case s.Kind == catalog.KindActivity:
-		return 1
+// laneOf is the lane a stream's answers commit in (see kinds.Lane);
+// webhooks share the conversations' lane.
+func laneOf(s catalog.Stream, name string) kinds.Lane {
+	if name == WebhookStream {
+		return kinds.LaneConversations
 	}
-	return 2
+	return kinds.Of(s.Kind).Lane
 }
 
 // messagesPerCommit bounds the messages a rebuild commits at once.
@@ -256,20 +287,20 @@ const messagesPerCommit = 20000
 // raw answers or a cursor advance: they are kept already.
 func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catalog.Stream, a load.RawAnswer, from, to civil.Date) (load.WindowCommit, error) {
 	c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Start: a.Start, End: a.End}
-	src := source{tenant: t, storeText: r.StoreMessageText}
+	src := kinds.Source{Dialect: t.dialect(), Location: t.Location, StoreText: r.StoreMessageText}
 	var err error
 	switch a.Source {
 	case load.RawWebhook:
 		c.Stream = WebhookStream
-		c.Batch, err = decodeWebhook(src, a.FetchedAt, a.Body)
+		c.Batch, err = kinds.Webhook(src, a.FetchedAt, a.Body)
 		c.Rows = 1
 	default:
 		s := streams[a.Stream]
 		c.Stream = s.Name
-		src.stream, src.window = s, rawWindow(s, a, t.Location)
-		var d decoded
-		d, err = decode(src, a.Body)
-		c.Batch, c.Rows = d.batch, d.rows
+		src.Stream, src.Window = s, rawWindow(s, a, t.Location)
+		var d kinds.Decoded
+		d, err = kinds.Decode(src, a.Body)
+		c.Batch, c.Rows = d.Batch, d.Rows
 		if err == nil && a.Owned != nil && !owns(a.Owned, a.Start, a.End) {
 			c.Batch = load.OnlyDays(c.Batch, func(d civil.Date) bool { return owns(a.Owned, d.Start(t.Location), d.AddDays(1).Start(t.Location)) })
 		}
@@ -281,10 +312,10 @@ func (r *Runner) rebuildCommit(t Tenant, tenantKey int, streams map[string]catal
 // was kept under (see extract.Plan, Snapshot and Since).
 func rawWindow(s catalog.Stream, a load.RawAnswer, loc *time.Location) extract.Window {
 	w := extract.Window{Start: a.Start, End: a.End, From: civil.Of(a.Start, loc)}
-	switch s.Kind.Planning() {
-	case catalog.PlanDays:
+	switch kinds.Of(s.Kind).Planning {
+	case kinds.PlanDays:
 		w.To = civil.Of(a.End, loc) // a window of days ends at a local midnight
-	case catalog.PlanSnapshot: // a realtime snapshot is kept under its minute: the same day
+	case kinds.PlanSnapshot: // a realtime snapshot is kept under its minute: the same day
 		w.To = w.From.AddDays(1)
 	default:
 		w.To = civil.Of(a.End, loc).AddDays(1)
@@ -294,7 +325,7 @@ func rawWindow(s catalog.Stream, a load.RawAnswer, loc *time.Location) extract.W
 
 func messagesStream(streams map[string]catalog.Stream) string {
 	for name, s := range streams {
-		if s.Kind == catalog.KindMessages {
+		if kinds.Of(s.Kind).Replay == kinds.ReplayConversations {
 			return name
 		}
 	}

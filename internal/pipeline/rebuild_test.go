@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,5 +199,92 @@ func TestRebuildRestoresEveryRealtimeSnapshotOfADay(t *testing.T) {
 	}
 	if got := count(t, f, `SELECT count(*) FROM engage.fact_realtime_snapshot`); got != want || want < 3*4 {
 		t.Errorf("rebuilt %d realtime figures, want the %d of three snapshots", got, want)
+	}
+}
+
+// statusHook is a webhook that closes the first open conversation.
+func statusHook(t *testing.T, f *fixture) []byte {
+	t.Helper()
+	var conv, customer string
+	if err := f.store.Pool().QueryRow(context.Background(), `
+SELECT c.conversation_id, cu.customer_id FROM engage.fact_conversation c JOIN engage.dim_customer cu USING (customer_key)
+WHERE c.status <> 'DONE' ORDER BY c.conversation_id LIMIT 1`).Scan(&conv, &customer); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(fmt.Sprintf(`{"customerId":%q,"status":"DONE","lastMessage":{"id":"m-hook","conversationId":%q,"customerId":%q,"fromCustomer":false,"type":"MESSAGE","message":"bye","timestamp":"%s"}}`,
+		customer, conv, customer, f.sim.Now().Add(time.Minute).UTC().Format(time.RFC3339Nano)))
+}
+
+// A webhook never commits between the answers a rebuild replays: while the
+// webhooks' stream is locked as a rebuild locks it, a delivery waits, and it
+// commits, whole, once the lock is released.
+func TestAWebhookArrivingDuringARebuildWaitsForIt(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, engagesim.Faults{})
+	if res := f.sync(t, []catalog.Stream{stream(t, "conversations")}); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	hook := statusHook(t, f)
+	lock, busy, err := f.store.LockStreams(ctx, f.tenant.ID, []string{"conversations", "messages", pipeline.WebhookStream})
+	if err != nil || len(busy) > 0 {
+		t.Fatalf("lock: busy %v, %v", busy, err)
+	}
+	defer lock.Release(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.runner.ApplyWebhook(ctx, f.tenant, hook, time.Now(), "during-rebuild")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the webhook committed while a rebuild held the webhooks' lock (err %v)", err)
+	case <-time.After(time.Second):
+	}
+	if n := exec(t, f, `SELECT 1 FROM raw.webhook`); n != 0 {
+		t.Fatalf("%d webhooks kept while the rebuild held their lock", n)
+	}
+	lock.Release(ctx)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the webhook after the rebuild: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the webhook still waits after the rebuild released its lock")
+	}
+	if n := exec(t, f, `SELECT 1 FROM raw.webhook WHERE delivery_id = 'delivery:during-rebuild'`); n != 1 {
+		t.Fatalf("%d webhooks kept after the rebuild, want 1", n)
+	}
+}
+
+// A rebuild takes the webhooks' lock before it replays them: while another
+// process holds it, the streams that replay webhooks are skipped as busy,
+// and the others are rebuilt.
+func TestARebuildDoesNotReplayWebhooksAnotherProcessHolds(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, engagesim.Faults{})
+	streams := []catalog.Stream{stream(t, "conversations"), stream(t, "visits")}
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	lock, ok, err := f.store.TryLockStream(ctx, f.tenant.ID, pipeline.WebhookStream)
+	if err != nil || !ok {
+		t.Fatalf("lock webhooks: %v, %v", ok, err)
+	}
+	defer lock.Release(ctx)
+	to := civil.Of(time.Now(), f.tenant.Location).AddDays(2)
+	res, err := f.runner.Rebuild(ctx, f.tenants, streams, f.tenant.Start, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]error{}
+	for _, s := range res.Streams {
+		got[s.Stream] = s.Err
+	}
+	if err := got["conversations"]; err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("conversations: %v, want skipped as busy", err)
+	}
+	if err := got["visits"]; err != nil {
+		t.Errorf("visits: %v, want rebuilt", err)
 	}
 }

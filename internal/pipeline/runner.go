@@ -1,12 +1,15 @@
 // Package pipeline runs streams: for each tenant and stream it reads the
 // cursor, plans windows on local days, fetches them in parallel within the
 // tenant's pacing, turns each answer into rows, and commits each window
-// (rows, raw answer and cursor advance) in one transaction; a window whose
-// answer can be large (an activity log) commits in chunks, the cursor with
-// the last. The loop is written once here; what differs per stream is data
-// in internal/catalog plus one decoder per Kind (answer.go), the one place
-// where an answer becomes rows, for answers fetched, pushed as webhooks
-// (ApplyWebhook) or read back from schema raw (Rebuild).
+// (rows, raw answer and cursor advance) in one transaction, under the
+// stream's lock; a window whose answer can be large (an activity log, a
+// busy day's messages) commits in chunks, the cursor with the last. The
+// loop is written once here; what differs per stream is data: its catalog
+// entry (internal/catalog) and its kind's definition (internal/kinds),
+// which decodes its answers, whether fetched, pushed as webhooks
+// (ApplyWebhook) or read back from schema raw (Rebuild). Every write takes
+// the same commit path (load.Store.CommitWindow) under the stream locks a
+// sync takes. See docs/architecture.md.
 //
 // A failing window fails its stream (the cursor stops before it), never the
 // other streams; a refused token stops its tenant, since every request of the
@@ -27,6 +30,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
@@ -250,7 +254,7 @@ func phases(streams []catalog.Stream) [][]int {
 			if depth[sa.Name] != depth[sb.Name] {
 				return depth[sa.Name] < depth[sb.Name]
 			}
-			return length[sa.Kind] > length[sb.Kind]
+			return kinds.Of(sa.Kind).Cost > kinds.Of(sb.Kind).Cost
 		})
 		out = append(out, phase)
 	}
@@ -283,19 +287,4 @@ func afterDepths(streams []catalog.Stream, phase []int) map[string]int {
 		of(name, 0)
 	}
 	return depth
-}
-
-// length ranks how long a stream of a kind takes to load, longest first:
-// messages take a request per conversation, an activity log is read whole
-// page by page, the tables of conversations and visits hold a row per
-// event, and reports or lists are a few requests. Unranked kinds are 0.
-var length = map[catalog.Kind]int{
-	catalog.KindMessages:           5,
-	catalog.KindActivity:           4,
-	catalog.KindConversations:      3,
-	catalog.KindVisits:             3,
-	catalog.KindConversationAgents: 3,
-	catalog.KindCustomers:          2,
-	catalog.KindCobrowse:           2,
-	catalog.KindAgentTimes:         1,
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
@@ -99,9 +99,9 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
-	cp := newCheckpoint(p.windows, p.done, r.Now())
+	sr := &streamRun{job: j, def: kinds.Of(s.Kind), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
 	todo := p.todo()
-	outcomes := r.launch(ctx, stop, j, cp, todo, prog, log)
+	outcomes := r.launch(ctx, sr, todo)
 	var errs []error
 	for _, o := range outcomes {
 		if o.err != nil {
@@ -125,7 +125,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	}
 	res.Err = firstAndCount(errs)
 	if p.advance {
-		res.CursorAfter = laterOf(j.cursor, cp.advanced())
+		res.CursorAfter = laterOf(j.cursor, sr.cp.advanced())
 	}
 	if err := r.Store.FinishStream(res.StreamRun); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
@@ -135,20 +135,11 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	return res
 }
 
-// outcome is one window's result.
-type outcome struct {
-	window   extract.Window
-	received int
-	written  int64
-	warnings []string
-	err      error
-}
-
 // launch runs the windows todo (indexes into the plan), WindowParallel at a
 // time, and returns the outcome of each that started. Windows stop
 // launching when the run is cancelled or the process drains; a window
 // already running keeps ctx and commits or rolls back.
-func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *job, cp *checkpoint, todo []int, prog *progress, log *slog.Logger) []outcome {
+func (r *Runner) launch(ctx context.Context, sr *streamRun, todo []int) []outcome {
 	launch, cancelLaunch := context.WithCancel(ctx)
 	defer cancelLaunch()
 	if r.Drain != nil {
@@ -163,26 +154,24 @@ func (r *Runner) launch(ctx context.Context, stop context.CancelCauseFunc, j *jo
 	var mu sync.Mutex
 	var out []outcome
 	extract.Each(launch, len(todo), r.WindowParallel, func(_ context.Context, k int) {
-		i := todo[k]
-		w := j.plan.windows[i]
 		start := time.Now()
-		received, written, warnings, err := r.windowRetried(ctx, cp, i, j, w, log)
-		if err != nil && ctx.Err() != nil {
-			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
+		o := r.windowRetried(ctx, sr, todo[k])
+		if o.err != nil && ctx.Err() != nil {
+			o.err = fmt.Errorf("%w: %w", o.err, context.Cause(ctx))
 		}
-		if engage.IsAuth(err) {
-			stop(err)
+		if engage.IsAuth(o.err) {
+			sr.stop(o.err)
 		}
-		prog.window(err == nil, received)
-		wlog := log.With("window_start", w.From.String(), "window_end", w.To.String(), "duration", time.Since(start).Round(time.Millisecond))
+		sr.prog.window(o.err == nil, o.received)
+		wlog := sr.log.With("window_start", o.window.From.String(), "window_end", o.window.To.String(), "duration", time.Since(start).Round(time.Millisecond))
 		switch {
-		case err == nil:
-			wlog.Debug("window loaded", "rows", received, "written", written)
-		case !engage.IsAuth(err):
-			wlog.Warn("window failed", "error", err)
+		case o.err == nil:
+			wlog.Debug("window loaded", "rows", o.received, "written", o.written)
+		case !engage.IsAuth(o.err):
+			wlog.Warn("window failed", "error", o.err)
 		}
 		mu.Lock()
-		out = append(out, outcome{window: w, received: received, written: written, warnings: warnings, err: err})
+		out = append(out, o)
 		mu.Unlock()
 	})
 	return out
@@ -255,17 +244,17 @@ const windowAttempts = 3
 // windowRetried runs a window again, after a pause, while it fails in a way
 // that may pass (see retryable): the API's faults outlasting the client's
 // retries, or the warehouse restarting.
-func (r *Runner) windowRetried(ctx context.Context, cp *checkpoint, i int, j *job, w extract.Window, log *slog.Logger) (int, int64, []string, error) {
+func (r *Runner) windowRetried(ctx context.Context, sr *streamRun, i int) outcome {
 	for attempt := 1; ; attempt++ {
-		received, written, warnings, err := r.window(ctx, cp, i, j, w)
-		if err == nil || attempt == windowAttempts || !retryable(err) || ctx.Err() != nil || r.draining() {
-			return received, written, warnings, err
+		o := r.window(ctx, sr, i)
+		if o.err == nil || attempt == windowAttempts || !retryable(o.err) || ctx.Err() != nil || r.draining() {
+			return o
 		}
 		pause := time.Duration(attempt) * time.Second
-		log.Warn("window failed; trying it again", "window_start", w.From.String(), "attempt", attempt, "pause", pause, "error", err)
+		sr.log.Warn("window failed; trying it again", "window_start", o.window.From.String(), "attempt", attempt, "pause", pause, "error", o.err)
 		select {
 		case <-ctx.Done():
-			return received, written, warnings, err
+			return o
 		case <-time.After(pause):
 		}
 	}

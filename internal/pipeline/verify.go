@@ -8,6 +8,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
 
@@ -40,14 +41,16 @@ func (r *Runner) Verify(ctx context.Context, tenants []Tenant, streams []catalog
 	var drift []Drift
 	for _, t := range tenants {
 		for _, s := range streams {
-			if s.Kind != catalog.KindReport {
+			def := kinds.Of(s.Kind)
+			if !def.Bucketed {
 				continue
 			}
 			api := map[string]string{}
 			for _, w := range extract.Plan(from, to, s.WindowDays, t.Location) {
 				var b load.ReportBatch
-				_, err := extract.Answer(ctx, t.api(), s, w, func(body []byte) (err error) {
-					b, _, err = decodeReport(source{tenant: t, stream: s, window: w}, body)
+				src := kinds.Source{Dialect: t.dialect(), Location: t.Location, Stream: s, Window: w}
+				_, err := extract.Answer(ctx, t.api(), s, def.Shape, w, func(body []byte) (err error) {
+					b, _, err = kinds.Report(src, body)
 					return err
 				})
 				if err != nil {
@@ -61,13 +64,13 @@ func (r *Runner) Verify(ctx context.Context, tenants []Tenant, streams []catalog
 			if err != nil {
 				return drift, err
 			}
-			diff, err := r.Store.SameNumbers(ctx, api, stored)
+			diff, err := r.Store.DifferentNumbers(ctx, api, stored)
 			if err != nil {
 				return drift, err
 			}
 			for _, k := range diff {
 				day, group := k[:10], k[11:]
-				drift = append(drift, Drift{t.ID, s.Name, day, group, api[k], stored[k]})
+				drift = append(drift, Drift{Tenant: t.ID, Stream: s.Name, Day: day, Group: group, API: api[k], Warehouse: stored[k]})
 			}
 		}
 	}

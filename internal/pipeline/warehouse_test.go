@@ -16,6 +16,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/kinds"
 )
 
 func twoTenants(c *engagesim.Config) { c.Tenants = engagesim.DefaultTenants(2) }
@@ -67,11 +68,11 @@ JOIN engage.fact_conversation f ON f.tenant_key = m.tenant_key AND f.conversatio
 	}
 	if s.Kind != catalog.KindReport {
 		tenantOnly := `f.tenant_key = (SELECT tenant_key FROM engage.dim_tenant WHERE tenant_id = $1)`
-		switch s.Kind.Planning() {
-		case catalog.PlanSnapshot:
+		switch kinds.Of(s.Kind).Planning {
+		case kinds.PlanSnapshot:
 			q = strings.ReplaceAll(fmt.Sprintf(q, tenantOnly), "$2", "$1") // lists are not dated
 			args = args[:1]
-		case catalog.PlanSince:
+		case kinds.PlanSince:
 			q = fmt.Sprintf(q, tenantOnly+` AND `+days)
 		default:
 			q = fmt.Sprintf(q, tenantOnly+` AND `+days)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
@@ -233,10 +234,10 @@ func TestRealtime(t *testing.T) {
 	}{
 		{
 			name: "sorted by metric, values kept as text",
-			in:   engage.RealtimeResponse{Results: map[string]engage.Decimal{"WAITING": "3", "AGENTS_ONLINE": "12", "AVG_WAIT": "4.50"}},
+			in:   engage.RealtimeResponse{Results: map[string]decode.Decimal{"WAITING": "3", "AGENTS_ONLINE": "12", "AVG_WAIT": "4.50"}},
 			want: []RealtimeRow{{"AGENTS_ONLINE", "12"}, {"AVG_WAIT", "4.50"}, {"WAITING", "3"}},
 		},
-		{name: "empty answer", in: engage.RealtimeResponse{Results: map[string]engage.Decimal{}}, want: []RealtimeRow{}},
+		{name: "empty answer", in: engage.RealtimeResponse{Results: map[string]decode.Decimal{}}, want: []RealtimeRow{}},
 		{name: "no results", in: engage.RealtimeResponse{}, want: []RealtimeRow{}},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
@@ -29,7 +30,7 @@ func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportR
 	var rows []ReportRow
 	for dayKey, groups := range resp.Results {
 		if len(dayKey) > len("2006/01/02") {
-			return nil, fmt.Errorf("report day key %s: %w", engage.Quote(dayKey), &engage.BoundError{Msg: fmt.Sprintf("%d bytes where a day yyyy/MM/dd is 10", len(dayKey))})
+			return nil, fmt.Errorf("report day key %s: %w", decode.Quote(dayKey), &decode.BoundError{Msg: fmt.Sprintf("%d bytes where a day yyyy/MM/dd is 10", len(dayKey))})
 		}
 		day, err := civil.ParseSlash(dayKey)
 		if err != nil {
@@ -40,7 +41,7 @@ func ReportRows(metric, groupBy string, from, to civil.Date, resp engage.ReportR
 		}
 		for group, value := range groups {
 			if len(group) > catalog.MaxStringLen {
-				return nil, fmt.Errorf("report group key %s on %s: %w", engage.Quote(group), day, &engage.BoundError{Msg: fmt.Sprintf("%d bytes, more than the %d a group may have", len(group), catalog.MaxStringLen)})
+				return nil, fmt.Errorf("report group key %s on %s: %w", decode.Quote(group), day, &decode.BoundError{Msg: fmt.Sprintf("%d bytes, more than the %d a group may have", len(group), catalog.MaxStringLen)})
 			}
 			if groupBy == "" {
 				if group != metric {

@@ -1,7 +1,7 @@
-//go:build !race
+//go:build race
 
-package pipeline
+package kinds
 
 // slowdown is how much slower code runs under the race detector, for the
 // tests that bound how long a decode takes.
-const slowdown = 1
+const slowdown = 10

@@ -1,4 +1,4 @@
-package engage_test
+package decode_test
 
 import (
 	"bytes"
@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
-// BenchmarkDecodeArray streams a day of agent times for 500 agents.
-func BenchmarkDecodeArray(b *testing.B) {
+// BenchmarkArray streams a day of agent times for 500 agents.
+func BenchmarkArray(b *testing.B) {
 	var entries []map[string]any
 	start := time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)
 	for a := 0; a < 500; a++ {
@@ -27,7 +28,7 @@ func BenchmarkDecodeArray(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		n := 0
-		if err := engage.DecodeArray(bytes.NewReader(body), func(engage.AgentTimes) error { n++; return nil }); err != nil || n != 500 {
+		if err := decode.Array(bytes.NewReader(body), func(engage.AgentTimes) error { n++; return nil }); err != nil || n != 500 {
 			b.Fatal(err, n)
 		}
 	}

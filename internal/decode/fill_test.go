@@ -1,12 +1,12 @@
-package pipeline
+package decode_test
 
 import (
 	"encoding/json"
 	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
 
@@ -56,7 +56,7 @@ func nestedDialect() catalog.Dialect {
 }
 
 // FuzzDecodeIntoMatchesUnmarshal: for any valid JSON element, the one-walk
-// decode (decodeInto) gives what json.Unmarshal of the element rewritten in
+// decode (Into) gives what json.Unmarshal of the element rewritten in
 // the contract's keys gives: the same struct, the same failure, the same
 // fields seen.
 func FuzzDecodeIntoMatchesUnmarshal(f *testing.F) {
@@ -86,22 +86,22 @@ func FuzzDecodeIntoMatchesUnmarshal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, nested bool, raw string) {
 		if !json.Valid([]byte(raw)) {
-			return // decodeInto is only given valid JSON (see each, eachPage, object)
+			return // Into is only given valid JSON (see each, eachPage, object)
 		}
 		kind := elementTypes[int(which)%len(elementTypes)]
 		d := catalog.Contract()
 		if nested {
 			d = nestedDialect()
 		}
-		m1, m2 := newRemapper(d, kind.kind), newRemapper(d, kind.kind)
+		m1, m2 := decode.NewRemapper(d, kind.kind), decode.NewRemapper(d, kind.kind)
 		want, got := kind.new(), kind.new()
-		canon, wantErr := m1.element([]byte(raw))
+		canon, wantErr := m1.Element([]byte(raw))
 		if wantErr == nil {
 			wantErr = json.Unmarshal(canon, want)
 		}
-		gotErr := m2.decodeInto([]byte(raw), got)
+		gotErr := m2.Into([]byte(raw), got)
 		if (wantErr == nil) != (gotErr == nil) {
-			t.Fatalf("%s %s: json.Unmarshal of the rewritten element: %v; decodeInto: %v", kind.kind, raw, wantErr, gotErr)
+			t.Fatalf("%s %s: json.Unmarshal of the rewritten element: %v; Into: %v", kind.kind, raw, wantErr, gotErr)
 		}
 		if wantErr != nil {
 			return
@@ -109,17 +109,10 @@ func FuzzDecodeIntoMatchesUnmarshal(f *testing.F) {
 		if !reflect.DeepEqual(want, got) {
 			t.Fatalf("%s %s:\nwant %+v\ngot  %+v", kind.kind, raw, want, got)
 		}
-		if !reflect.DeepEqual(seen(m1), seen(m2)) || m1.count != m2.count {
-			t.Fatalf("%s %s: fields seen %v (count %d), want %v (count %d)", kind.kind, raw, seen(m2), m2.count, seen(m1), m1.count)
+		seen1, count1 := decode.Seen(m1)
+		seen2, count2 := decode.Seen(m2)
+		if !reflect.DeepEqual(seen1, seen2) || count1 != count2 {
+			t.Fatalf("%s %s: fields seen %v (count %d), want %v (count %d)", kind.kind, raw, seen2, count2, seen1, count1)
 		}
 	})
-}
-
-func seen(m *remapper) []string {
-	var out []string
-	for k := range m.seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

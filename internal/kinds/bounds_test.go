@@ -1,4 +1,4 @@
-package pipeline
+package kinds
 
 import (
 	"strings"
@@ -11,16 +11,16 @@ import (
 )
 
 // testSource is a source of the named stream over 2020-10-30..2020-11-05 in UTC.
-func testSource(t testing.TB, stream string) source {
+func testSource(t testing.TB, stream string) Source {
 	t.Helper()
 	for _, s := range catalog.All() {
 		if s.Name == stream {
 			w := extract.Plan(civil.Date{Year: 2020, Month: 10, Day: 30}, civil.Date{Year: 2020, Month: 11, Day: 6}, 7, time.UTC)[0]
-			return source{tenant: Tenant{ID: "t", Location: time.UTC}, stream: s, window: w}
+			return Source{Dialect: catalog.Contract(), Location: time.UTC, Stream: s, Window: w}
 		}
 	}
 	t.Fatalf("no stream %q", stream)
-	return source{}
+	return Source{}
 }
 
 func TestValuesBeyondTheirBoundsFailTheAnswerNamingThePath(t *testing.T) {
@@ -55,7 +55,7 @@ func TestValuesBeyondTheirBoundsFailTheAnswerNamingThePath(t *testing.T) {
 		{"agent_online_time_by_agent", `{"results":{"` + strings.Repeat("2", 5<<20) + `":{"a":"1"}}}`, "report day key \"2222"},
 	} {
 		start := time.Now()
-		_, err := decode(testSource(t, tc.stream), []byte(tc.body))
+		_, err := Decode(testSource(t, tc.stream), []byte(tc.body))
 		took := time.Since(start)
 		name := tc.stream + " " + tc.want
 		switch {
@@ -75,11 +75,11 @@ func TestValuesBeyondTheirBoundsFailTheAnswerNamingThePath(t *testing.T) {
 // A value beyond its bound is not a wrong mapping: its error does not send
 // the user to api.fields.
 func TestABoundErrorDoesNotBlameTheMapping(t *testing.T) {
-	_, err := decode(testSource(t, "conversations"), []byte(`[{"conversationId":"c","start":"2020-10-31T10:00:00Z","messageCount":-1}]`))
+	_, err := Decode(testSource(t, "conversations"), []byte(`[{"conversationId":"c","start":"2020-10-31T10:00:00Z","messageCount":-1}]`))
 	if err == nil || strings.Contains(err.Error(), "set api.fields") {
 		t.Errorf("err = %v, want a bound error without a mapping hint", err)
 	}
-	_, err = decode(testSource(t, "conversations"), []byte(`[{"conversationId":"c","start":"2020-10-31T10:00:00Z","messageCount":{}}]`))
+	_, err = Decode(testSource(t, "conversations"), []byte(`[{"conversationId":"c","start":"2020-10-31T10:00:00Z","messageCount":{}}]`))
 	if err == nil || !strings.Contains(err.Error(), "set api.fields.conversations.message_count") {
 		t.Errorf("err = %v, want a type error with a mapping hint", err)
 	}

@@ -1,7 +1,6 @@
-package pipeline
+package kinds
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,7 +8,7 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
-	"github.com/engage-etl/engage-etl/internal/engage"
+	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
@@ -26,7 +25,7 @@ func TestFuzzDecodeCoversEveryKind(t *testing.T) {
 	covered := map[catalog.Kind]bool{}
 	for _, name := range fuzzStreams {
 		if name != "webhook" {
-			covered[testSource(t, name).stream.Kind] = true
+			covered[testSource(t, name).Stream.Kind] = true
 		}
 	}
 	for _, s := range catalog.All() {
@@ -65,27 +64,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(15), `{"customerId":"c","status":"CLOSED","lastMessage":{"text":"bye"}}`)
 	f.Fuzz(func(t *testing.T, which uint8, body string) {
 		name := fuzzStreams[int(which)%len(fuzzStreams)]
-		var src source
+		var src Source
 		if name == "webhook" {
 			src = testSource(t, "messages")
-			b, err := decodeWebhook(src, src.window.Start, []byte(body))
+			b, err := Webhook(src, src.Window.Start, []byte(body))
 			if err == nil && b == nil {
-				t.Fatal("decodeWebhook returned neither a batch nor an error")
+				t.Fatal("Webhook returned neither a batch nor an error")
 			}
 			return
 		}
 		src = testSource(t, name)
-		var d decoded
-		var err error
-		if src.stream.Kind == catalog.KindMessages {
-			var rows []transform.MessageRow
-			rows, d.warnings, err = decodeMessages(src, []byte(body))
-			d.out, d.rows = rows, len(rows)
-		} else {
-			d, err = decode(src, []byte(body))
-			if err == nil && d.batch == nil {
-				t.Fatal("decode returned neither a batch nor an error")
-			}
+		d, err := Decode(src, []byte(body))
+		if err == nil && d.Batch == nil {
+			t.Fatal("Decode returned neither a batch nor an error")
 		}
 		if err != nil {
 			if len(err.Error()) > 4*catalog.MaxTextLen {
@@ -93,12 +84,12 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		rows := reflect.ValueOf(d.out)
-		if d.out == nil {
+		rows := reflect.ValueOf(d.Out)
+		if d.Out == nil {
 			rows = reflect.ValueOf([]struct{}{})
 		}
-		if rows.Len() != d.rows {
-			t.Fatalf("%d rows counted, %d made", d.rows, rows.Len())
+		if rows.Len() != d.Rows {
+			t.Fatalf("%d rows counted, %d made", d.Rows, rows.Len())
 		}
 		seen := map[string]bool{}
 		for i := range rows.Len() {
@@ -108,7 +99,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 // checkRow checks what every row of an accepted answer satisfies.
-func checkRow(t *testing.T, src source, row any, seen map[string]bool) {
+func checkRow(t *testing.T, src Source, row any, seen map[string]bool) {
 	t.Helper()
 	v := reflect.ValueOf(row)
 	key := ""
@@ -146,21 +137,21 @@ func checkRow(t *testing.T, src source, row any, seen map[string]bool) {
 	}
 	switch r := row.(type) {
 	case transform.ReportRow:
-		if r.Date.Before(src.window.From) || !r.Date.Before(src.window.To) {
+		if r.Date.Before(src.Window.From) || !r.Date.Before(src.Window.To) {
 			t.Fatalf("report row outside the window: %+v", r)
 		}
-		if (r.GroupValue == "") != (src.stream.GroupBy == "") {
-			t.Fatalf("report row group %q for group_by %q", r.GroupValue, src.stream.GroupBy)
+		if (r.GroupValue == "") != (src.Stream.GroupBy == "") {
+			t.Fatalf("report row group %q for group_by %q", r.GroupValue, src.Stream.GroupBy)
 		}
 		checkDecimal(t, r.Value)
 	case transform.RealtimeRow:
 		checkDecimal(t, r.Value)
 	case transform.ActivityRow:
-		if r.At.Before(src.window.Start) || seen[r.ID] {
+		if r.At.Before(src.Window.Start) || seen[r.ID] {
 			t.Fatalf("activity event before the window's start, or twice: %+v", r)
 		}
 		seen[r.ID] = true
-		if r.Date != civil.Of(r.At, src.tenant.Location) {
+		if r.Date != civil.Of(r.At, src.Location) {
 			t.Fatalf("activity event on the wrong day: %+v", r)
 		}
 	}
@@ -168,34 +159,7 @@ func checkRow(t *testing.T, src source, row any, seen map[string]bool) {
 
 func checkDecimal(t *testing.T, s string) {
 	t.Helper()
-	if d, err := engage.ParseDecimal(s); err != nil || string(d) != s || strings.ContainsAny(s, " \t\n") {
+	if d, err := decode.ParseDecimal(s); err != nil || string(d) != s || strings.ContainsAny(s, " \t\n") {
 		t.Fatalf("value %q is not a bounded decimal: %v", s, err)
 	}
-}
-
-// FuzzCoerce: a value coerced to a field type is valid JSON of that type
-// within the type's bounds, and coercing it again changes nothing.
-func FuzzCoerce(f *testing.F) {
-	types := []catalog.FieldType{catalog.TString, catalog.TText, catalog.TInt, catalog.TCount, catalog.TMillis,
-		catalog.TDecimal, catalog.TBool, catalog.TTime, catalog.TStrings, catalog.TAny}
-	for i, v := range []string{`"a"`, `"long text"`, `-9223372036854775808`, `"2147483647"`, `0`, `"1.5e3"`, `"true"`, `1604138400000`, `["a",1]`, `{"x":[1]}`} {
-		f.Add(uint8(i), v)
-	}
-	f.Fuzz(func(t *testing.T, which uint8, v string) {
-		typ := types[int(which)%len(types)]
-		if !json.Valid([]byte(v)) { // answers are JSON: lookup hands coerce a JSON value
-			return
-		}
-		out, err := coerce([]byte(v), typ)
-		if err != nil {
-			return
-		}
-		if !json.Valid(out) {
-			t.Fatalf("coerce(%q, %s) = %q, not JSON", v, typ, out)
-		}
-		again, err := coerce(out, typ)
-		if err != nil || string(again) != string(out) {
-			t.Fatalf("coerce(%q, %s) = %s, which coerces to %s, %v", v, typ, out, again, err)
-		}
-	})
 }

@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"bytes"
@@ -12,22 +12,21 @@ import (
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
-	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/jsonscan"
 )
 
-// remapper rewrites the elements of one answer from the tenant's dialect to
+// Remapper rewrites the elements of one answer from the tenant's dialect to
 // the contract's keys, which the engage types decode: each field the element
 // kind declares is read at its configured path and converted to its type. A
 // missing required field fails the element, naming the answer key and the
 // config key that maps it; the optional fields that no element had are
 // reported once the answer is read.
-type remapper struct {
+type Remapper struct {
 	kind    string
 	fields  []mappedField
 	seen    map[string]bool
 	count   int      // elements read
-	scratch [][]byte // the values of one element, by field (see decodeInto)
+	scratch [][]byte // the values of one element, by field (see Into)
 }
 
 type mappedField struct {
@@ -35,8 +34,8 @@ type mappedField struct {
 	path []string // where the answer keeps it
 }
 
-func newRemapper(d catalog.Dialect, kind string) *remapper {
-	m := &remapper{kind: kind, seen: map[string]bool{}}
+func NewRemapper(d catalog.Dialect, kind string) *Remapper {
+	m := &Remapper{kind: kind, seen: map[string]bool{}}
 	for _, f := range catalog.Elements[kind] {
 		key := d.Fields[kind][f.Name]
 		if key == "" {
@@ -64,7 +63,7 @@ func (e *FieldError) Error() string {
 }
 
 // element returns the element in the contract's keys.
-func (m *remapper) element(raw []byte) ([]byte, error) {
+func (m *Remapper) Element(raw []byte) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, fmt.Errorf("%s element is not a JSON object: %w", m.kind, err)
@@ -74,7 +73,7 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 	// bytes, not marshalled from a map, on the hot path of every element.
 	out := append(make([]byte, 0, len(raw)+16), '{')
 	for _, f := range m.fields {
-		v, present := lookup(obj, f.path)
+		v, present := Lookup(obj, f.path)
 		cv, err := m.field(f, v, present)
 		if err != nil {
 			return nil, err
@@ -93,11 +92,11 @@ func (m *remapper) element(raw []byte) ([]byte, error) {
 // field checks one field's value, found at its path (present) or not, and
 // converts it to the field's type; nil when the field is optional and
 // absent or null.
-func (m *remapper) field(f mappedField, v []byte, present bool) ([]byte, error) {
+func (m *Remapper) field(f mappedField, v []byte, present bool) ([]byte, error) {
 	if present {
 		m.seen[f.Name] = true // null is a value the API sends: the key is right
 	}
-	if isNull(v) {
+	if IsNull(v) {
 		if f.Required {
 			return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: "required, missing"}
 		}
@@ -105,7 +104,7 @@ func (m *remapper) field(f mappedField, v []byte, present bool) ([]byte, error) 
 	}
 	cv, err := coerce(v, f.Type)
 	if err != nil {
-		var be *engage.BoundError
+		var be *BoundError
 		return nil, &FieldError{Kind: m.kind, Field: f.Name, AnswerKey: strings.Join(f.path, "."), Problem: err.Error(), Bound: errors.As(err, &be)}
 	}
 	return cv, nil
@@ -114,7 +113,7 @@ func (m *remapper) field(f mappedField, v []byte, present bool) ([]byte, error) 
 // missing lists the optional fields whose key no element of a non-empty
 // answer had (a null counts as had): a mapping that probably names a key
 // the API does not send.
-func (m *remapper) missing() []string {
+func (m *Remapper) Missing() []string {
 	if m.count == 0 {
 		return nil
 	}
@@ -129,7 +128,7 @@ func (m *remapper) missing() []string {
 }
 
 // lookup follows a dotted path; present is false when a step is missing.
-func lookup(obj map[string]json.RawMessage, path []string) (v json.RawMessage, present bool) {
+func Lookup(obj map[string]json.RawMessage, path []string) (v json.RawMessage, present bool) {
 	v, ok := obj[path[0]]
 	for _, step := range path[1:] {
 		if !ok {
@@ -144,7 +143,7 @@ func lookup(obj map[string]json.RawMessage, path []string) (v json.RawMessage, p
 	return v, ok
 }
 
-func isNull(v json.RawMessage) bool {
+func IsNull(v json.RawMessage) bool {
 	t := bytes.TrimSpace(v)
 	return len(t) == 0 || string(t) == "null"
 }
@@ -197,10 +196,10 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 		}
 		n, err := strconv.ParseInt(text, 10, 64)
 		if errors.Is(err, strconv.ErrRange) {
-			return nil, boundf("%s is out of range: %s", engage.Quote(text), integerBounds(t))
+			return nil, boundf("%s is out of range: %s", Quote(text), integerBounds(t))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s is not %s: %s", engage.Quote(text), article(t), integerBounds(t))
+			return nil, fmt.Errorf("%s is not %s: %s", Quote(text), article(t), integerBounds(t))
 		}
 		if (t == catalog.TCount || t == catalog.TMillis) && n < 0 || t == catalog.TCount && n > catalog.MaxCount {
 			return nil, boundf("%d is out of range: %s", n, integerBounds(t))
@@ -208,7 +207,7 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 		return json.RawMessage(strconv.FormatInt(n, 10)), nil
 	case catalog.TDecimal:
 		if kind == 'n' || kind == 's' {
-			var d engage.Decimal
+			var d Decimal
 			if err := d.UnmarshalJSON(v); err != nil {
 				return nil, err
 			}
@@ -255,7 +254,7 @@ func coerce(v json.RawMessage, t catalog.FieldType) (json.RawMessage, error) {
 }
 
 func boundf(format string, args ...any) error {
-	return &engage.BoundError{Msg: fmt.Sprintf(format, args...)}
+	return &BoundError{Msg: fmt.Sprintf(format, args...)}
 }
 
 func article(t catalog.FieldType) string {

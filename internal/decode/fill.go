@@ -1,4 +1,4 @@
-package pipeline
+package decode
 
 import (
 	"encoding/json"
@@ -14,15 +14,15 @@ import (
 // of the element: the fields the kind declares are found at their
 // configured paths, checked and converted by coerce, and set. It is what
 // json.Unmarshal of the element rewritten in the contract's keys (see
-// remapper.element) would give, which the differential test checks; the
+// Remapper.element) would give, which the differential test checks; the
 // rewrite is kept for types that decode themselves (json.Unmarshaler).
 
-// decodeInto decodes one element into *dst.
-func (m *remapper) decodeInto(raw []byte, dst any) error {
+// Into decodes one element into *dst.
+func (m *Remapper) Into(raw []byte, dst any) error {
 	v := reflect.ValueOf(dst).Elem()
 	p := planFor(m, v.Type())
 	if p == nil {
-		canon, err := m.element(raw)
+		canon, err := m.Element(raw)
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (m *remapper) decodeInto(raw []byte, dst any) error {
 	return nil
 }
 
-// fieldPlan says, for each field of a remapper, which struct field takes it
+// fieldPlan says, for each field of a Remapper, which struct field takes it
 // (-1: none) and how a converted value is set into it.
 type fieldPlan struct {
 	index []int
@@ -82,7 +82,7 @@ type planKey struct {
 
 var plans sync.Map // planKey -> *fieldPlan (nil: the type decodes itself)
 
-func planFor(m *remapper, t reflect.Type) *fieldPlan {
+func planFor(m *Remapper, t reflect.Type) *fieldPlan {
 	key := planKey{m.kind, t}
 	if p, ok := plans.Load(key); ok {
 		return p.(*fieldPlan)

@@ -1,4 +1,4 @@
-package engage
+package decode
 
 import (
 	"encoding/json"
@@ -11,14 +11,14 @@ import (
 	"unicode/utf8"
 )
 
-// DecodeArray decodes a JSON array element by element and calls fn for each, so
+// Array decodes a JSON array element by element and calls fn for each, so
 // a large detail report never sits in memory twice. A body cut short yields an
 // error wrapping io.ErrUnexpectedEOF.
-func DecodeArray[T any](r io.Reader, fn func(T) error) error {
+func Array[T any](r io.Reader, fn func(T) error) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
-		return eofIsUnexpected(err)
+		return UnexpectedEOF(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fmt.Errorf("want a JSON array, got %v", tok)
@@ -26,23 +26,14 @@ func DecodeArray[T any](r io.Reader, fn func(T) error) error {
 	for i := 0; dec.More(); i++ {
 		var v T
 		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("element %d: %w", i, eofIsUnexpected(err))
+			return fmt.Errorf("element %d: %w", i, UnexpectedEOF(err))
 		}
 		if err := fn(v); err != nil {
 			return fmt.Errorf("element %d: %w", i, err)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing ]
-		return eofIsUnexpected(err)
-	}
-	return trailing(dec)
-}
-
-// DecodeObject decodes one JSON document into v and rejects trailing garbage.
-func DecodeObject(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(v); err != nil {
-		return eofIsUnexpected(err)
+		return UnexpectedEOF(err)
 	}
 	return trailing(dec)
 }
@@ -54,9 +45,9 @@ func trailing(dec *json.Decoder) error {
 	return nil
 }
 
-// eofIsUnexpected maps a bare io.EOF (an empty or cut body) to
+// UnexpectedEOF maps a bare io.EOF (an empty or cut body) to
 // io.ErrUnexpectedEOF: a 2xx answer always has a body.
-func eofIsUnexpected(err error) error {
+func UnexpectedEOF(err error) error {
 	if errors.Is(err, io.EOF) {
 		return io.ErrUnexpectedEOF
 	}
