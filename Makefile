@@ -10,7 +10,7 @@ LOCAL_PG := postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 ENGAGE_ETL_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo '$(LOCAL_PG)')
 export ENGAGE_ETL_TEST_DATABASE_URL
 
-.PHONY: all build test lint bench bench-go fuzz demo clean
+.PHONY: all build test test-short lint bench bench-go fuzz demo clean
 
 all: lint test
 
@@ -19,6 +19,12 @@ build:
 
 test:
 	$(GO) test -race -count=1 ./...
+
+# The tests a developer runs all day: pure and in-process tests, PostgreSQL
+# ones included; no child processes, private clusters or outside tools
+# (go test -short skips those; make test, which CI runs, runs everything).
+test-short:
+	$(GO) test -short -count=1 ./...
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

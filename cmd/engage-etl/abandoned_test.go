@@ -22,7 +22,7 @@ func TestKilledRunIsMarkedAbandoned(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := mainCommand(ctx, env, "sync")
+	cmd := mainCommand(t, ctx, env, "sync")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

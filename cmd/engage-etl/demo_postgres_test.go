@@ -12,6 +12,9 @@ import (
 // nothing listens: it must start its own PostgreSQL in a folder, load the
 // demo into it, say how to reach it, and use it again on a second run.
 func TestDemoStartsAThrowawayPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
+	}
 	_, pgctl, ok := serverBinaries()
 	if !ok {
 		if os.Getenv("CI") == "true" {

@@ -34,10 +34,12 @@ func dialectEnv(t *testing.T, baseURL string) map[string]string {
 	return map[string]string{
 		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": baseURL, "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
+		"ENGAGE_REQUESTS_PER_SECOND": "1000", // a local simulator: the default pace would only wait
 	}
 }
 
 func TestAnotherDialectLoadsTheSameWarehouseWithAConfigFileAlone(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	contractURL, v2URL := dialectWorld(t)
 	contract, v2 := dialectEnv(t, contractURL), dialectEnv(t, v2URL)
 	for _, env := range []map[string]string{contract, v2} {
@@ -67,6 +69,7 @@ func TestAnotherDialectLoadsTheSameWarehouseWithAConfigFileAlone(t *testing.T) {
 }
 
 func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	r := cli(t, env, "check")
@@ -87,6 +90,7 @@ func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T
 // at a time: check names the config key of what is missing, and a sync
 // reports no stream of it ok.
 func TestEachDialectDifferenceFailsLoudly(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	full, err := os.ReadFile("testdata/dialect-v2.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +143,7 @@ func TestEachDialectDifferenceFailsLoudly(t *testing.T) {
 }
 
 func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
@@ -156,6 +161,7 @@ func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
 }
 
 func TestCheckOfTheContractIsOKAndWritesNothing(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	contractURL, _ := dialectWorld(t)
 	env := dialectEnv(t, contractURL)
 	if r := cli(t, env, "check"); r.code != exitOK || strings.Count(r.stdout, " ok, ") < 20 {
@@ -170,6 +176,7 @@ func TestCheckOfTheContractIsOKAndWritesNothing(t *testing.T) {
 // a warning); after the mapping is fixed, a rebuild loads it from the kept
 // answers without asking the API again.
 func TestAFixedMappingIsRebuiltFromRaw(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	full, err := os.ReadFile("testdata/dialect-v2.yaml")

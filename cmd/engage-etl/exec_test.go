@@ -23,7 +23,7 @@ func execMainWithin(t *testing.T, timeout time.Duration, env map[string]string, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := mainCommand(ctx, env, args...)
+	cmd := mainCommand(t, ctx, env, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -40,7 +40,13 @@ func execMainWithin(t *testing.T, timeout time.Duration, env map[string]string, 
 
 // mainCommand is engage-etl as a child process, not yet started. The
 // environment has no DATABASE_URL or ENGAGE_* variable but those in env.
-func mainCommand(ctx context.Context, env map[string]string, args ...string) *exec.Cmd {
+// A test that runs one is left to `make test`: `make test-short` (go test
+// -short) skips it.
+func mainCommand(t testing.TB, ctx context.Context, env map[string]string, args ...string) *exec.Cmd {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs engage-etl as a child process: make test runs it, make test-short does not")
+	}
 	cmd := exec.CommandContext(ctx, os.Args[0])
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "ENGAGE_") || strings.HasPrefix(kv, "ENGAGE_ETL_TEST_") {

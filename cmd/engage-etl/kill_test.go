@@ -144,7 +144,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	interrupted := 0
 	left := cleanTook // about what the killed runs have not yet done
 	for i := 0; i < 5; i++ {
-		cmd := mainCommand(context.Background(), env(killed), backfill...)
+		cmd := mainCommand(t, context.Background(), env(killed), backfill...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	interrupted := 0
 	for i := 0; i < 4; i++ {
-		cmd := mainCommand(context.Background(), env(killed), backfill...)
+		cmd := mainCommand(t, context.Background(), env(killed), backfill...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 // sync.list_refresh (1h by default); sync --streams reads what it names, and
 // list_refresh 0 reads them at every sync.
 func TestSyncReadsTheListsAgainOnlyAfterListRefreshOrWhenNamed(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 2, Scale: 10, Now: time.Now().Add(-time.Hour),
 		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "Europe/Vienna"}}})
 	if err != nil {

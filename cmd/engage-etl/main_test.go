@@ -57,6 +57,7 @@ func count(t *testing.T, dsn, sql string) int {
 }
 
 func TestMigrateSyncAndResync(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	env := map[string]string{
 		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
@@ -93,6 +94,7 @@ func TestMigrateSyncAndResync(t *testing.T) {
 }
 
 func TestWrongTokenFailsWithOneLineAndNoFacts(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	dsn := testdb.New(t)
 	env := map[string]string{"DATABASE_URL": dsn, "ENGAGE_BASE_URL": startSim(t),
 		"ENGAGE_API_TOKEN": "wrong-secret-token", "ENGAGE_TENANT_ID": "acme"}
@@ -164,6 +166,7 @@ func TestStreamsListsTheCatalogWithOverrides(t *testing.T) {
 }
 
 func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	env := map[string]string{
 		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_TENANT_ID": "acme", "ENGAGE_REQUESTS_PER_SECOND": "1000",
@@ -209,6 +212,7 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 }
 
 func TestRebuildRestoresFactsFromRaw(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	env := map[string]string{
 		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),

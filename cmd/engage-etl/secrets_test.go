@@ -150,7 +150,7 @@ func runBriefly(t *testing.T, env map[string]string, args ...string) (output, me
 	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := mainCommand(ctx, env, append(args, "--http-addr", addr, "--shutdown-timeout", "2s")...)
+	cmd := mainCommand(t, ctx, env, append(args, "--http-addr", addr, "--shutdown-timeout", "2s")...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -33,6 +33,9 @@ func TestSIGTERMStopsTheDaemonWithinTheTimeoutAndLeavesNoHalfWindow(t *testing.T
 }
 
 func sigterm(t *testing.T, latency, timeout time.Duration, committed int) {
+	if testing.Short() {
+		t.Skip("runs engage-etl as a child process: make test runs it, make test-short does not")
+	}
 	sim, err := engagesim.New(engagesim.Config{Seed: 9, Days: 14, Now: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC),
 		Scale: 40, Latency: latency,
 		Tenants: []engagesim.TenantConfig{{ID: "acme", Token: "tok", Timezone: "Europe/Vienna"}}})

@@ -44,6 +44,7 @@ func TestDescribeBuild(t *testing.T) {
 // TestSyncNamesItselfToTheAPI: every request of a sync carries
 // User-Agent engage-etl/<version>.
 func TestSyncNamesItselfToTheAPI(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 2, Now: time.Now().Add(-time.Hour),
 		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "UTC"}}})
 	if err != nil {

@@ -1,3 +1,11 @@
+// Package decode turns the elements of an Engage answer into their engage
+// types. The tenant's dialect (catalog.Dialect) says at which key, or dotted
+// path, each field that catalog.Elements declares for a kind is found; a
+// Remapper reads every field there, checks it against its type's bounds and
+// converts it where that loses nothing (a numeric id, a count sent as a
+// string, a time as epoch milliseconds). Each and Object decode an answer
+// with a Remapper; Array streams a JSON array already in the engage types'
+// keys; Decimal keeps a report value as its exact decimal text.
 package decode
 
 import (

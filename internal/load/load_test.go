@@ -72,6 +72,7 @@ func commit(t *testing.T, s *load.Store, tenantKey int, b load.Batch, advance ti
 }
 
 func TestReportWindowReplaceWritesOnlyWhatChanged(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	tk, err := s.EnsureTenant(context.Background(), "t1", "Europe/Vienna")
 	if err != nil {
@@ -107,6 +108,7 @@ func TestReportWindowReplaceWritesOnlyWhatChanged(t *testing.T) {
 }
 
 func TestCursorNeverMovesBackwards(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	tk, _ := s.EnsureTenant(context.Background(), "t1", "UTC")
 	late := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
@@ -119,6 +121,7 @@ func TestCursorNeverMovesBackwards(t *testing.T) {
 }
 
 func TestFailedWindowLeavesNothing(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
@@ -143,6 +146,7 @@ func TestFailedWindowLeavesNothing(t *testing.T) {
 }
 
 func TestAgentTimesUpsertAndInferAgents(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
@@ -164,6 +168,7 @@ func TestAgentTimesUpsertAndInferAgents(t *testing.T) {
 }
 
 func TestMigrationsGoDownAndUpAgain(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	m, err := s.NewMigrator()
 	if err != nil {
@@ -200,6 +205,7 @@ func TestRedactDSN(t *testing.T) {
 }
 
 func TestDaysOutsideTheCalendarAreAdded(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")

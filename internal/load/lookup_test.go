@@ -24,6 +24,7 @@ import (
 // compared with the function's answer for the same staged row (the old
 // expression, the oracle) and with the key the case expects.
 func TestLookupsAnswerAsTheFunctions(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	ctx := context.Background()
 	s, err := Open(ctx, testdb.New(t))
 	if err != nil {

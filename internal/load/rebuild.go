@@ -52,8 +52,8 @@ type RawQuery struct {
 // fetched before the range cannot hold a message of it; webhooks are
 // replayed by when they were received.
 const rawAnswersSQL = `
-SELECT 'payload', p.stream, '', p.window_start, p.window_end, p.fetched_at, p.body::text,
-       o.owned_from, o.owned_to
+SELECT 'payload' AS source, p.stream AS stream, '' AS conversation_id, p.window_start AS window_start,
+       p.window_end AS window_end, p.fetched_at AS fetched_at, p.body::text AS body, o.owned_from, o.owned_to
 FROM raw.payload p
 LEFT JOIN LATERAL (
     SELECT array_agg(lower(r) ORDER BY lower(r)) AS owned_from, array_agg(upper(r) ORDER BY lower(r)) AS owned_to
@@ -76,7 +76,7 @@ UNION ALL
 SELECT 'webhook', '', '', w.received_at, w.received_at, w.received_at, w.body::text, NULL, NULL
 FROM raw.webhook w
 WHERE $8 AND w.tenant_id = $1 AND w.received_at >= $2 AND w.received_at < $3
-ORDER BY 6, 1, 2, 4`
+ORDER BY fetched_at, source, stream, window_start`
 
 // RawAnswers calls fn with each answer q selects, oldest first, one at a
 // time: a rebuild of a long range never holds more than one answer.

@@ -15,6 +15,7 @@ import (
 )
 
 func TestActivityIsCommittedInBoundedChunks(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	whole := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "activity_*")
 	if res := whole.sync(t, streams); !res.OK() {
@@ -49,6 +50,7 @@ SELECT count(*), max(octet_length(body::text)) FROM raw.payload WHERE stream = '
 }
 
 func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	f := newFixture(t, engagesim.Faults{})
 	var streams []catalog.Stream
 	for _, s := range catalog.All() {
@@ -89,6 +91,7 @@ func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
 }
 
 func TestABusyDaysMessagesAreCommittedInChunks(t *testing.T) {
+	t.Parallel() // a database of its own (testdb.New)
 	streams := selectStreams(t, "conversations", "messages")
 	whole := newFixture(t, engagesim.Faults{})
 	if res := whole.sync(t, streams); !res.OK() {

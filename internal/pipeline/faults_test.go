@@ -18,6 +18,10 @@ import (
 // short and 5% resets, none bounded in a row: one run still finishes, and
 // its warehouse equals a clean run's.
 func TestOneRunThroughHeavyFaultsIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long (a whole run through heavy faults): make test runs it, make test-short does not")
+	}
+	t.Parallel() // a database of its own (testdb.New)
 	small := func(c *engagesim.Config) { c.Days, c.Scale = 3, 10 }
 	clean := newFixture(t, engagesim.Faults{}, small)
 	if res := clean.sync(t, catalog.All()); !res.OK() {

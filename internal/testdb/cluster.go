@@ -28,6 +28,9 @@ type Cluster struct {
 // (Debian's postgresql package); without them the test fails.
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
+	}
 	bin := serverBin()
 	if bin == "" {
 		t.Fatal("no PostgreSQL server binaries (initdb, pg_ctl): install Debian's postgresql package")

@@ -1,7 +1,8 @@
 // Package testtool finds the outside programs some tests drive (chromium,
 // promtool, systemd-analyze, docker-compose). Where one is missing a test
 // skips on a development machine, but fails under CI=true: CI must never
-// pass by checking nothing, and .ci/run installs every one of them.
+// pass by checking nothing, and .ci/run installs every one of them. Under
+// go test -short (make test-short) such tests skip: make test runs them.
 package testtool
 
 import (
@@ -15,6 +16,9 @@ import (
 // that provides it, for the message.
 func Need(t testing.TB, program, install string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("drives %s: make test runs it, make test-short does not", program)
+	}
 	path, err := exec.LookPath(program)
 	if err == nil {
 		return path

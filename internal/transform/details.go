@@ -57,7 +57,10 @@ func ConversationAgent(e engage.ConversationAgent) (ConversationAgentRow, error)
 	if e.ConversationID == "" || e.UserID == "" {
 		return ConversationAgentRow{}, fmt.Errorf("chat agent row without conversationId or userId")
 	}
-	return ConversationAgentRow{e.ConversationID, e.UserID, e.MessageCount, e.FirstResponseTimeMs, e.AvgResponseTimeMs}, nil
+	return ConversationAgentRow{
+		ConversationID: e.ConversationID, UserID: e.UserID, MessageCount: e.MessageCount,
+		FirstResponseMs: e.FirstResponseTimeMs, AvgResponseMs: e.AvgResponseTimeMs,
+	}, nil
 }
 
 // MessageRow is fact_message's grain: one message. Text is nil unless the
@@ -104,8 +107,10 @@ func Visit(loc *time.Location, e engage.Visit) (VisitRow, error) {
 	if e.VisitID == "" || e.Start.IsZero() || e.End.Before(e.Start) {
 		return VisitRow{}, fmt.Errorf("visit %q without id, or ending before it starts", e.VisitID)
 	}
-	return VisitRow{e.VisitID, e.SessionID, e.VisitorID, e.URL, e.Path, e.Start.UTC(), e.End.UTC(),
-		string(e.DurationSeconds), civil.Of(e.Start, loc)}, nil
+	return VisitRow{
+		ID: e.VisitID, SessionID: e.SessionID, VisitorID: e.VisitorID, URL: e.URL, Path: e.Path,
+		Start: e.Start.UTC(), End: e.End.UTC(), Seconds: string(e.DurationSeconds), Date: civil.Of(e.Start, loc),
+	}, nil
 }
 
 // CobrowseRow is fact_cobrowse_session's grain.
@@ -121,7 +126,10 @@ func Cobrowse(loc *time.Location, e engage.CobrowseSession) (CobrowseRow, error)
 	if e.SessionID == "" || e.Start.IsZero() || e.End.Before(e.Start) {
 		return CobrowseRow{}, fmt.Errorf("co-browse session %q without id, or ending before it starts", e.SessionID)
 	}
-	return CobrowseRow{e.SessionID, e.UserID, e.CustomerID, e.Start.UTC(), e.End.UTC(), string(e.DurationSeconds), civil.Of(e.Start, loc)}, nil
+	return CobrowseRow{
+		SessionID: e.SessionID, UserID: e.UserID, CustomerID: e.CustomerID,
+		Start: e.Start.UTC(), End: e.End.UTC(), Seconds: string(e.DurationSeconds), Date: civil.Of(e.Start, loc),
+	}, nil
 }
 
 // RealtimeRow is one figure of a realtime snapshot.
@@ -134,7 +142,7 @@ type RealtimeRow struct {
 func Realtime(resp engage.RealtimeResponse) []RealtimeRow {
 	rows := make([]RealtimeRow, 0, len(resp.Results))
 	for m, v := range resp.Results {
-		rows = append(rows, RealtimeRow{m, string(v)})
+		rows = append(rows, RealtimeRow{Metric: m, Value: string(v)})
 	}
 	sortBy(rows, func(r RealtimeRow) string { return r.Metric })
 	return rows

@@ -19,7 +19,7 @@ func User(e engage.User) (UserRow, error) {
 	if e.ID == "" || e.Email == "" {
 		return UserRow{}, fmt.Errorf("user without id or email")
 	}
-	return UserRow{e.ID, strings.ToLower(e.Email), e.DisplayName, e.RoleID}, nil
+	return UserRow{ID: e.ID, Email: strings.ToLower(e.Email), DisplayName: e.DisplayName, RoleID: e.RoleID}, nil
 }
 
 // TeamRow is a team with its current members (user ids).
@@ -36,7 +36,7 @@ func Team(e engage.Team) (TeamRow, error) {
 	}
 	m := append([]string{}, e.Members...)
 	sort.Strings(m)
-	return TeamRow{e.ID, e.Name, m, nonNil(e.Tags)}, nil
+	return TeamRow{ID: e.ID, Name: e.Name, Members: m, Tags: nonNil(e.Tags)}, nil
 }
 
 // NamedRow is a role or a routing rule.
@@ -52,7 +52,7 @@ func Role(e engage.Role) (NamedRow, error) {
 	if e.ID == "" {
 		return NamedRow{}, fmt.Errorf("role without id")
 	}
-	return NamedRow{e.ID, e.Name, true, []string{}}, nil
+	return NamedRow{ID: e.ID, Name: e.Name, Active: true, Types: []string{}}, nil
 }
 
 // Rule maps one element of GET /rule.
@@ -60,7 +60,7 @@ func Rule(e engage.Rule) (NamedRow, error) {
 	if e.ID == "" {
 		return NamedRow{}, fmt.Errorf("rule without id")
 	}
-	return NamedRow{e.ID, e.Name, e.Active, nonNil(e.Types)}, nil
+	return NamedRow{ID: e.ID, Name: e.Name, Active: e.Active, Types: nonNil(e.Types)}, nil
 }
 
 // CustomerRow is a customer as listed.
