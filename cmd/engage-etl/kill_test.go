@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,44 +129,33 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	if r := cli(t, env(clean), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
-	started := time.Now()
 	if r := cli(t, env(clean), backfill...); r.code != exitOK {
 		t.Fatalf("clean backfill: %s", r.stderr)
 	}
-	cleanTook := time.Since(started)
 	want := testdb.Checksums(t, clean)
+	const finishedWindows = `SELECT count(*) FROM etl.backfill_window`
+	whole := count(t, clean, finishedWindows)
 
 	killed := testdb.New(t)
 	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
-	seed := uint64(time.Now().UnixNano())
-	rng := rand.New(rand.NewPCG(seed, 1))
-	t.Logf("clean backfill took %v; kill moments drawn with seed %d", cleanTook, seed)
+	// Each kill lands once the killed warehouse holds a number of finished
+	// windows drawn below what a whole run finishes, each more than the
+	// last: every kill is mid-run, and each resumed run has windows left.
+	targets := killTargets(t, 5, whole)
 	interrupted := 0
-	left := cleanTook // about what the killed runs have not yet done
-	for i := 0; i < 5; i++ {
+	for i, target := range targets {
 		cmd := mainCommand(t, context.Background(), env(killed), backfill...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Somewhere in a share of what is left to do, so that every kill
-		// lands mid-run and each resumed run still has windows left: a run
-		// resumes where the killed ones stopped, so the kills together must
-		// take less than a whole run.
-		at := time.Duration(rng.Int64N(int64(left/time.Duration(6-i)))) + 50*time.Millisecond
-		left -= at
-		time.Sleep(at)
-		cmd.Process.Kill() // SIGKILL: no cleanup, no deferred rollback
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
+		running, reached := killOnceCommitted(t, cmd, killed, finishedWindows, target)
+		if running {
 			interrupted++
 		}
 		checked, bad := halfWrittenWindows(t, killed, `SELECT stream, window_start, window_end FROM etl.backfill_window`, sim, loc)
 		if len(bad) > 0 {
-			t.Fatalf("after kill %d at %v: half-written windows: %v", i+1, at, bad)
+			t.Fatalf("after kill %d at %d of %d finished windows: half-written windows: %v", i+1, reached, whole, bad)
 		}
-		t.Logf("kill %d at %v: %d finished windows checked whole", i+1, at, checked)
+		t.Logf("kill %d at %d of %d finished windows: %d checked whole", i+1, reached, whole, checked)
 	}
 	if interrupted < 3 {
 		t.Errorf("only %d of 5 kills interrupted a running backfill", interrupted)
@@ -203,31 +194,27 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	if r := cli(t, env(clean), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
-	started := time.Now()
 	if r := cli(t, env(clean), backfill...); r.code != exitOK {
 		t.Fatalf("clean backfill: %s", r.stderr)
 	}
-	cleanTook := time.Since(started)
+	const chunkRows = `SELECT count(*) FROM raw.payload WHERE stream LIKE 'activity%'`
+	whole := count(t, clean, chunkRows)
 
 	killed := testdb.New(t)
 	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	// Each kill lands once more chunks are committed than before it (a
+	// resumed run commits a window's chunks again from its first), below
+	// what a whole run commits: between two chunks of a window.
 	interrupted := 0
-	for i := 0; i < 4; i++ {
+	for i, target := range killTargets(t, 4, whole) {
 		cmd := mainCommand(t, context.Background(), env(killed), backfill...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		running, reached := killOnceCommitted(t, cmd, killed, chunkRows, target)
+		if running {
+			interrupted++
 		}
-		at := time.Duration(rng.Int64N(int64(cleanTook*3/4))) + 50*time.Millisecond
-		time.Sleep(at)
-		cmd.Process.Kill()
-		if err := cmd.Wait(); err != nil {
-			if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
-				interrupted++
-			}
-		}
+		t.Logf("kill %d at %d of %d chunks", i+1, reached, whole)
 	}
 	if interrupted < 2 {
 		t.Errorf("only %d of 4 kills interrupted a running backfill", interrupted)
@@ -243,4 +230,77 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	if chunks < 8 || biggest > 64<<10+256<<10 {
 		t.Errorf("activity kept in %d raw rows, the biggest %d bytes: want many rows of about 64 KiB", chunks, biggest)
 	}
+}
+
+// killTargets draws n increasing counts in [1, whole) at which the kills of
+// a test land, from a seed it logs: ENGAGE_ETL_KILL_SEED=<seed> draws the
+// same again.
+func killTargets(t *testing.T, n, whole int) []int {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("ENGAGE_ETL_KILL_SEED"); v != "" {
+		parsed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("ENGAGE_ETL_KILL_SEED=%q: %v", v, err)
+		}
+		seed = parsed
+	}
+	if whole <= n {
+		t.Fatalf("a whole run commits %d, too few for %d kills between them", whole, n)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	picked := map[int]bool{}
+	for len(picked) < n {
+		picked[1+rng.IntN(whole-1)] = true
+	}
+	targets := make([]int, 0, n)
+	for k := range picked {
+		targets = append(targets, k)
+	}
+	slices.Sort(targets)
+	t.Logf("kill targets %v of %d, drawn with seed %d (ENGAGE_ETL_KILL_SEED=%d draws them again)", targets, whole, seed, seed)
+	return targets
+}
+
+// killOnceCommitted starts cmd and kills it with SIGKILL (no cleanup, no
+// deferred rollback) as soon as query, counted in the warehouse at dsn,
+// reaches target. running is false when the command ended before: the
+// kill interrupted nothing. reached is the count when it was killed.
+func killOnceCommitted(t *testing.T, cmd *exec.Cmd, dsn, query string, target int) (running bool, reached int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(2 * time.Minute)
+	for {
+		if err := conn.QueryRow(ctx, query).Scan(&reached); err != nil {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatal(err)
+		}
+		if reached >= target {
+			break
+		}
+		select {
+		case <-exited:
+			return false, reached
+		case <-deadline:
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("the backfill reached %d of %d in two minutes", reached, target)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	cmd.Process.Kill()
+	err = <-exited
+	ee, ok := err.(*exec.ExitError)
+	return ok && !ee.Exited(), reached
 }
