@@ -57,9 +57,6 @@ type Def struct {
 	Decode func(src Source, body []byte) (Decoded, error)
 }
 
-// Element is the element kind of the kind's answers.
-func (d Def) Element() string { return d.Shape.Element }
-
 // Planning says how a stream's work is cut into windows.
 type Planning int
 

@@ -14,8 +14,8 @@ func TestEveryCatalogKindHasOneDefinition(t *testing.T) {
 		if d.Decode == nil {
 			t.Errorf("kind %s has no Decode", d.Kind)
 		}
-		if _, ok := catalog.Elements[d.Element()]; !ok {
-			t.Errorf("kind %s: element kind %q is not in catalog.Elements", d.Kind, d.Element())
+		if _, ok := catalog.Elements[d.Shape.Element]; !ok {
+			t.Errorf("kind %s: element kind %q is not in catalog.Elements", d.Kind, d.Shape.Element)
 		}
 		if d.Lane < 0 || d.Lane >= Lanes {
 			t.Errorf("kind %s: lane %d of %d", d.Kind, d.Lane, Lanes)

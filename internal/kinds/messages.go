@@ -24,7 +24,7 @@ var messages = Def{
 	RequestKeys:     "api.messages.conversation_param",
 	Decode: func(src Source, body []byte) (Decoded, error) {
 		rows, warnings, err := Messages(src, body)
-		return Decoded{Batch: MessageBatch(src.Window, rows), Rows: len(rows), Warnings: warnings, Out: rows}, err
+		return Decoded{Batch: load.MessageBatch(src.Window.From, src.Window.To, rows), Rows: len(rows), Warnings: warnings, Out: rows}, err
 	},
 }
 
@@ -38,12 +38,6 @@ func Messages(src Source, body []byte) ([]transform.MessageRow, []string, error)
 		return err
 	})
 	return rows, m.Missing(), err
-}
-
-// MessageBatch is the batch of a window's messages, gathered from its
-// conversations' answers.
-func MessageBatch(w extract.Window, rows []transform.MessageRow) load.Batch {
-	return load.MessageBatch(w.From, w.To, rows)
 }
 
 // ConversationRef is a conversation of the list a messages window reads.

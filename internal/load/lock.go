@@ -159,16 +159,31 @@ func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []stri
 	}
 	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
 	for _, st := range streams {
-		var ok bool
-		if err := conn.QueryRow(ctx, tryLockStreamSQL, tenantID, st).Scan(&ok); err != nil {
+		ok, err := lock.TryAdd(ctx, st)
+		if err != nil {
 			lock.Release(ctx)
-			return nil, nil, fmt.Errorf("advisory lock: %w", err)
+			return nil, nil, err
 		}
-		if ok {
-			lock.streams = append(lock.streams, st)
-		} else {
+		if !ok {
 			busy = append(busy, st)
 		}
 	}
 	return lock, busy, nil
+}
+
+// TryAdd takes the lock of one more of the tenant's streams on the lock's
+// connection, without waiting: ok is false when another process holds it.
+func (l *StreamLock) TryAdd(ctx context.Context, stream string) (ok bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return false, ErrLockLost
+	}
+	if err := l.conn.QueryRow(ctx, tryLockStreamSQL, l.tenantID, stream).Scan(&ok); err != nil {
+		return false, fmt.Errorf("advisory lock: %w", err)
+	}
+	if ok {
+		l.streams = append(l.streams, stream)
+	}
+	return ok, nil
 }

@@ -205,7 +205,7 @@ func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Win
 	// its conversations' requests are done, never inside their retries.
 	flush := func() error {
 		n, err := r.Store.CommitWindow(ctx, load.WindowCommit{TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
-			Start: w.Start, End: w.End, Batch: kinds.MessageBatch(w, rows), Raws: raws, Lock: sr.lock})
+			Start: w.Start, End: w.End, Batch: load.MessageBatch(w.From, w.To, rows), Raws: raws, Lock: sr.lock})
 		if err != nil {
 			return fmt.Errorf("load a chunk of messages: %w", err)
 		}
@@ -248,7 +248,7 @@ func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Win
 	sort.Strings(warnings)
 	raws = append(raws, load.Payload{Stream: sr.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
 	return fetched{
-		Decoded: kinds.Decoded{Batch: kinds.MessageBatch(w, rows), Rows: received, Warnings: warnings, Out: rows},
+		Decoded: kinds.Decoded{Batch: load.MessageBatch(w.From, w.To, rows), Rows: received, Warnings: warnings, Out: rows},
 		raws:    raws, written: written,
 	}, nil
 }

@@ -85,18 +85,18 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		names = append(names, s.Name)
 		webhooks = webhooks || kinds.Of(s.Kind).ReplaysWebhooks
 	}
-	if webhooks {
-		names = append(names, WebhookStream) // no webhook commits while they replay
-	}
-	lock, busy, err := r.lockForRebuild(ctx, t.ID, names)
+	lock, busy, err := r.Store.LockStreams(ctx, t.ID, names)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release(ctx)
-	if slices.Contains(busy, WebhookStream) {
-		busy = slices.DeleteFunc(busy, func(name string) bool { return name == WebhookStream })
+	if webhooks { // no webhook commits while they replay
+		ok, err := r.lockWebhooks(ctx, lock)
+		if err != nil {
+			return nil, err
+		}
 		for name, s := range byName {
-			if kinds.Of(s.Kind).ReplaysWebhooks && !slices.Contains(busy, name) {
+			if !ok && kinds.Of(s.Kind).ReplaysWebhooks && !slices.Contains(busy, name) {
 				busy = append(busy, name)
 			}
 		}
@@ -190,7 +190,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 		c := load.WindowCommit{TenantKey: tenantKey, TenantID: t.ID, Stream: messagesStream(byName),
 			Start: pendingFrom[0].Start, End: pendingFrom[len(pendingFrom)-1].End,
-			Batch: kinds.MessageBatch(extract.Window{From: from, To: from.AddDays(1)}, pending), Rows: len(pending)}
+			Batch: load.MessageBatch(from, from.AddDays(1), pending), Rows: len(pending)}
 		p := replayed{commit: c, first: pendingFrom[0], answers: len(pendingFrom)}
 		pending, pendingFrom = nil, nil
 		return send(p)
@@ -237,20 +237,19 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	return out, nil
 }
 
-// lockForRebuild locks a tenant's streams for a rebuild (see
-// Store.LockStreams). A webhook's commit holds the webhooks' lock for the
-// moment of its transaction: that lock is tried again for a while before
-// the streams that replay webhooks are given up as busy.
-func (r *Runner) lockForRebuild(ctx context.Context, tenantID string, names []string) (*load.StreamLock, []string, error) {
+// lockWebhooks adds the webhooks' stream to a rebuild's lock. A webhook's
+// commit holds that lock for the moment of its transaction, so it is tried
+// again for a while before the streams that replay webhooks are given up as
+// busy.
+func (r *Runner) lockWebhooks(ctx context.Context, lock *load.StreamLock) (bool, error) {
 	for attempt := 1; ; attempt++ {
-		lock, busy, err := r.Store.LockStreams(ctx, tenantID, names)
-		if err != nil || !slices.Contains(busy, WebhookStream) || attempt == webhookLockAttempts {
-			return lock, busy, err
+		ok, err := lock.TryAdd(ctx, WebhookStream)
+		if ok || err != nil || attempt == webhookLockAttempts {
+			return ok, err
 		}
-		lock.Release(ctx)
 		select {
 		case <-ctx.Done():
-			return nil, nil, context.Cause(ctx)
+			return false, context.Cause(ctx)
 		case <-time.After(webhookLockPause):
 		}
 	}
