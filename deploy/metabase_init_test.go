@@ -23,7 +23,7 @@ import (
 func TestMetabaseInitMakesAReadOnlyLogin(t *testing.T) {
 	testtool.Need(t, "psql", "apt-get install postgresql-client")
 	ctx := context.Background()
-	dsn := testdb.New(t)
+	dsn := testdb.Migrated(t)
 	store, err := load.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // records runs or shows the status marks its run and streams abandoned,
 // instead of leaving them 'running' forever.
 func TestKilledRunIsMarkedAbandoned(t *testing.T) {
-	dsn := testdb.New(t)
+	dsn := testdb.Migrated(t)
 	env := map[string]string{"DATABASE_URL": dsn, "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TENANT_ID": "acme", "ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_REQUESTS_PER_SECOND": "2",
 		"ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02")}

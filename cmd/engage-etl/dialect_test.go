@@ -30,16 +30,23 @@ func dialectWorld(t *testing.T) (contractURL, v2URL string) {
 	return c.URL + engagesim.Prefix, v2.URL + engagesim.Prefix
 }
 
+// dialectEnv is the environment of a tenant at baseURL with a migrated
+// warehouse of its own.
 func dialectEnv(t *testing.T, baseURL string) map[string]string {
+	return dialectEnvOn(baseURL, testdb.Migrated(t))
+}
+
+// dialectEnvOn is dialectEnv with the warehouse at dsn.
+func dialectEnvOn(baseURL, dsn string) map[string]string {
 	return map[string]string{
-		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": baseURL, "ENGAGE_API_TOKEN": "right-token",
+		"DATABASE_URL": dsn, "ENGAGE_BASE_URL": baseURL, "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
 		"ENGAGE_REQUESTS_PER_SECOND": "1000", // a local simulator: the default pace would only wait
 	}
 }
 
 func TestAnotherDialectLoadsTheSameWarehouseWithAConfigFileAlone(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	contractURL, v2URL := dialectWorld(t)
 	contract, v2 := dialectEnv(t, contractURL), dialectEnv(t, v2URL)
 	for _, env := range []map[string]string{contract, v2} {
@@ -69,7 +76,7 @@ func TestAnotherDialectLoadsTheSameWarehouseWithAConfigFileAlone(t *testing.T) {
 }
 
 func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	r := cli(t, env, "check")
@@ -90,7 +97,7 @@ func TestCheckOfAnotherDialectWithTheDefaultConfigNamesWhatToChange(t *testing.T
 // at a time: check names the config key of what is missing, and a sync
 // reports no stream of it ok.
 func TestEachDialectDifferenceFailsLoudly(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	full, err := os.ReadFile("testdata/dialect-v2.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +150,7 @@ func TestEachDialectDifferenceFailsLoudly(t *testing.T) {
 }
 
 func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
@@ -161,9 +168,9 @@ func TestTheDefaultConfigAgainstAnotherDialectReportsNothingOK(t *testing.T) {
 }
 
 func TestCheckOfTheContractIsOKAndWritesNothing(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	contractURL, _ := dialectWorld(t)
-	env := dialectEnv(t, contractURL)
+	env := dialectEnvOn(contractURL, testdb.New(t)) // not migrated: check must create nothing
 	if r := cli(t, env, "check"); r.code != exitOK || strings.Count(r.stdout, " ok, ") < 20 {
 		t.Fatalf("check of the contract: %+v", r)
 	}
@@ -176,7 +183,7 @@ func TestCheckOfTheContractIsOKAndWritesNothing(t *testing.T) {
 // a warning); after the mapping is fixed, a rebuild loads it from the kept
 // answers without asking the API again.
 func TestAFixedMappingIsRebuiltFromRaw(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	_, v2URL := dialectWorld(t)
 	env := dialectEnv(t, v2URL)
 	full, err := os.ReadFile("testdata/dialect-v2.yaml")

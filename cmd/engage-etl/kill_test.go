@@ -125,7 +125,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	}
 	backfill := []string{"backfill", "--from", "2026-10-21", "--to", "2026-11-04"}
 
-	clean := testdb.New(t)
+	clean := testdb.Migrated(t)
 	if r := cli(t, env(clean), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
@@ -136,7 +136,7 @@ func TestBackfillKilledFiveTimesEqualsACleanRun(t *testing.T) {
 	const finishedWindows = `SELECT count(*) FROM etl.backfill_window`
 	whole := count(t, clean, finishedWindows)
 
-	killed := testdb.New(t)
+	killed := testdb.Migrated(t)
 	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
@@ -190,7 +190,7 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 			"ENGAGE_REQUESTS_PER_SECOND": "1000", "ENGAGE_START_DATE": "2026-10-21"}
 	}
 	backfill := []string{"backfill", "--config", cfg, "--from", "2026-10-21", "--to", "2026-11-04", "--streams", "activity_*"}
-	clean := testdb.New(t)
+	clean := testdb.Migrated(t)
 	if r := cli(t, env(clean), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}
@@ -200,7 +200,7 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	const chunkRows = `SELECT count(*) FROM raw.payload WHERE stream LIKE 'activity%'`
 	whole := count(t, clean, chunkRows)
 
-	killed := testdb.New(t)
+	killed := testdb.Migrated(t)
 	if r := cli(t, env(killed), "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)
 	}

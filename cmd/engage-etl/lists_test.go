@@ -19,7 +19,7 @@ import (
 // sync.list_refresh (1h by default); sync --streams reads what it names, and
 // list_refresh 0 reads them at every sync.
 func TestSyncReadsTheListsAgainOnlyAfterListRefreshOrWhenNamed(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 2, Scale: 10, Now: time.Now().Add(-time.Hour),
 		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "Europe/Vienna"}}})
 	if err != nil {
@@ -34,7 +34,7 @@ func TestSyncReadsTheListsAgainOnlyAfterListRefreshOrWhenNamed(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	env := map[string]string{
-		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": srv.URL + engagesim.Prefix, "ENGAGE_API_TOKEN": "right-token",
+		"DATABASE_URL": testdb.Migrated(t), "ENGAGE_BASE_URL": srv.URL + engagesim.Prefix, "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -1).Format("2006-01-02"),
 		"ENGAGE_REQUESTS_PER_SECOND": "0",
 	}

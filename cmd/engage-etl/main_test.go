@@ -57,7 +57,7 @@ func count(t *testing.T, dsn, sql string) int {
 }
 
 func TestMigrateSyncAndResync(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	env := map[string]string{
 		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
@@ -94,8 +94,8 @@ func TestMigrateSyncAndResync(t *testing.T) {
 }
 
 func TestWrongTokenFailsWithOneLineAndNoFacts(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
-	dsn := testdb.New(t)
+	t.Parallel() // a database of its own (testdb)
+	dsn := testdb.Migrated(t)
 	env := map[string]string{"DATABASE_URL": dsn, "ENGAGE_BASE_URL": startSim(t),
 		"ENGAGE_API_TOKEN": "wrong-secret-token", "ENGAGE_TENANT_ID": "acme"}
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
@@ -166,9 +166,9 @@ func TestStreamsListsTheCatalogWithOverrides(t *testing.T) {
 }
 
 func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	env := map[string]string{
-		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
+		"DATABASE_URL": testdb.Migrated(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_TENANT_ID": "acme", "ENGAGE_REQUESTS_PER_SECOND": "1000",
 	}
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
@@ -212,9 +212,9 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 }
 
 func TestRebuildRestoresFactsFromRaw(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	env := map[string]string{
-		"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
+		"DATABASE_URL": testdb.Migrated(t), "ENGAGE_BASE_URL": startSim(t), "ENGAGE_API_TOKEN": "right-token",
 		"ENGAGE_TIMEZONE": "Europe/Vienna", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -4).Format("2006-01-02"),
 	}
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {

@@ -14,7 +14,7 @@ import (
 
 // A dirty warehouse names a command that exists: migrate force VERSION.
 func TestMigrateForceRepairsADirtyWarehouse(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	env := map[string]string{"DATABASE_URL": testdb.New(t)}
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate up: %+v", r)

@@ -44,7 +44,7 @@ func TestDescribeBuild(t *testing.T) {
 // TestSyncNamesItselfToTheAPI: every request of a sync carries
 // User-Agent engage-etl/<version>.
 func TestSyncNamesItselfToTheAPI(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 2, Now: time.Now().Add(-time.Hour),
 		Tenants: []engagesim.TenantConfig{{ID: "sim", Token: "right-token", Timezone: "UTC"}}})
 	if err != nil {
@@ -59,7 +59,7 @@ func TestSyncNamesItselfToTheAPI(t *testing.T) {
 		sim.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	env := map[string]string{"DATABASE_URL": testdb.New(t), "ENGAGE_BASE_URL": srv.URL + engagesim.Prefix,
+	env := map[string]string{"DATABASE_URL": testdb.Migrated(t), "ENGAGE_BASE_URL": srv.URL + engagesim.Prefix,
 		"ENGAGE_API_TOKEN": "right-token", "ENGAGE_START_DATE": time.Now().AddDate(0, 0, -1).Format("2006-01-02")}
 	if r := cli(t, env, "migrate", "up"); r.code != exitOK {
 		t.Fatalf("migrate: %+v", r)

@@ -103,7 +103,7 @@ func start(t *testing.T, d *daemon.Daemon) (addr string, stop func() error) {
 
 func TestTwoDaemonsSplitTheWorkWithoutOverlap(t *testing.T) {
 	w := newWorld(t, 2*time.Millisecond)
-	shared := testdb.New(t)
+	shared := testdb.Migrated(t)
 	store := openStore(t, shared)
 	_, stopA := start(t, newDaemon(t, w, store, "daemon-a", "@every 1s"))
 	storeB := openStore(t, shared)
@@ -172,7 +172,7 @@ ORDER BY rs.tenant_id, rs.stream, rs.started_at`)
 	}
 
 	// The shared warehouse holds what one sync alone loads.
-	alone := testdb.New(t)
+	alone := testdb.Migrated(t)
 	single := newDaemon(t, w, openStore(t, alone), "alone", "@every 1h")
 	if res, err := pipeline.New(single.RunnerConfig).Sync(ctx, single.Tenants, single.Streams); err != nil || !res.OK() {
 		t.Fatalf("single sync: %v %+v", err, res)
@@ -184,7 +184,7 @@ ORDER BY rs.tenant_id, rs.stream, rs.started_at`)
 
 func TestMetricsParseAndHaveRowsAndLag(t *testing.T) {
 	w := newWorld(t, 0)
-	d := newDaemon(t, w, openStore(t, testdb.New(t)), "metrics", "@every 1h")
+	d := newDaemon(t, w, openStore(t, testdb.Migrated(t)), "metrics", "@every 1h")
 	addr, stop := start(t, d)
 	defer stop()
 	// Wait for the start-up runs to load something.
@@ -271,7 +271,7 @@ func scrape(t *testing.T, addr string) map[string]*dtoFamily {
 
 func TestWebhooksNeedTheSecretAndUpdateAtOnce(t *testing.T) {
 	w := newWorld(t, 0)
-	store := openStore(t, testdb.New(t))
+	store := openStore(t, testdb.Migrated(t))
 	d := newDaemon(t, w, store, "hooks", "@every 1h")
 	d.RunAtStart = false
 	ctx := context.Background()
@@ -361,7 +361,7 @@ func stream(t *testing.T, name string) catalog.Stream {
 // pushed status changes alone bring the warehouse to the API's statuses.
 func TestWebhooksFromTheSimulatorKeepStatusesCurrent(t *testing.T) {
 	w := newWorld(t, 0)
-	store := openStore(t, testdb.New(t))
+	store := openStore(t, testdb.Migrated(t))
 	d := newDaemon(t, w, store, "pushed", "@every 1h")
 	d.RunAtStart = false
 	ctx := context.Background()

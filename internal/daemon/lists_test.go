@@ -29,7 +29,7 @@ func TestTheDaemonReadsTheListsAtEveryRunOfTheirGroup(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	w.baseURL = srv.URL + engagesim.Prefix
-	store := openStore(t, testdb.New(t))
+	store := openStore(t, testdb.Migrated(t))
 	d := newDaemon(t, w, store, "lists", "@every 1h") // runs once, at start
 	d.Streams = nil
 	for _, s := range catalog.All() {

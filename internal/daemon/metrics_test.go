@@ -20,7 +20,7 @@ import (
 // metrics, engage_etl_warehouse_up 0 and no lag; never a failed scrape.
 func TestMetricsWhileTheWarehouseIsDown(t *testing.T) {
 	ctx := context.Background()
-	dsn := testdb.New(t)
+	dsn := testdb.Migrated(t)
 	store := openStore(t, dsn)
 	if _, err := store.Pool().Exec(ctx, `INSERT INTO etl.cursor (tenant_id, stream, watermark) VALUES ('acme', 'conversations', now() - interval '1 hour')`); err != nil {
 		t.Fatal(err)

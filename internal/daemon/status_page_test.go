@@ -33,7 +33,7 @@ const brokenVisits = "/report/visit/tabel"
 func startStatusDaemon(t *testing.T) (string, *load.Store) {
 	t.Helper()
 	w := newWorld(t, 0)
-	store := openStore(t, testdb.New(t))
+	store := openStore(t, testdb.Migrated(t))
 	d := newDaemon(t, w, store, "status-page", "@every 1h")
 	d.Streams = nil
 	for _, name := range pageStreams {
@@ -220,7 +220,7 @@ func TestStatusPageInChromiumShowsTheFailingStream(t *testing.T) {
 // TestStatusPageEscapesWhatItShows: an error message is data, not markup.
 func TestStatusPageEscapesWhatItShows(t *testing.T) {
 	w := newWorld(t, 0)
-	store := openStore(t, testdb.New(t))
+	store := openStore(t, testdb.Migrated(t))
 	d := newDaemon(t, w, store, "escape", "@every 1h")
 	d.RunAtStart = false
 	ctx := context.Background()

@@ -17,7 +17,7 @@ func testdbNew(tb testing.TB) string { return testdb.New(tb) }
 
 func newStore(t *testing.T) *load.Store {
 	t.Helper()
-	s, err := load.Open(context.Background(), testdb.New(t))
+	s, err := load.Open(context.Background(), testdb.Migrated(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func commit(t *testing.T, s *load.Store, tenantKey int, b load.Batch, advance ti
 }
 
 func TestReportWindowReplaceWritesOnlyWhatChanged(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	tk, err := s.EnsureTenant(context.Background(), "t1", "Europe/Vienna")
 	if err != nil {
@@ -108,7 +108,7 @@ func TestReportWindowReplaceWritesOnlyWhatChanged(t *testing.T) {
 }
 
 func TestCursorNeverMovesBackwards(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	tk, _ := s.EnsureTenant(context.Background(), "t1", "UTC")
 	late := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
@@ -121,7 +121,7 @@ func TestCursorNeverMovesBackwards(t *testing.T) {
 }
 
 func TestFailedWindowLeavesNothing(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
@@ -146,7 +146,7 @@ func TestFailedWindowLeavesNothing(t *testing.T) {
 }
 
 func TestAgentTimesUpsertAndInferAgents(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")
@@ -168,7 +168,7 @@ func TestAgentTimesUpsertAndInferAgents(t *testing.T) {
 }
 
 func TestMigrationsGoDownAndUpAgain(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	m, err := s.NewMigrator()
 	if err != nil {
@@ -205,7 +205,7 @@ func TestRedactDSN(t *testing.T) {
 }
 
 func TestDaysOutsideTheCalendarAreAdded(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	s := newStore(t)
 	ctx := context.Background()
 	tk, _ := s.EnsureTenant(ctx, "t1", "UTC")

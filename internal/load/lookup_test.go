@@ -24,9 +24,9 @@ import (
 // compared with the function's answer for the same staged row (the old
 // expression, the oracle) and with the key the case expects.
 func TestLookupsAnswerAsTheFunctions(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	ctx := context.Background()
-	s, err := Open(ctx, testdb.New(t))
+	s, err := Open(ctx, testdb.Migrated(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // for half a minute at the end); streams that wait for nothing load beside
 // the slow conversations rather than after them.
 func TestAStreamStartsAfterTheStreamsItNames(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The conversation report is slow, and every conversation's messages.

@@ -26,7 +26,7 @@ func fingerprint(t *testing.T, f *fixture, table string) string {
 // An answer holding a value beyond its bounds fails its window at once,
 // naming the value and the bound, and deletes or replaces nothing.
 func TestAValueBeyondItsBoundFailsTheWindowAndTouchesNothing(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	digits := strings.Repeat("7", 5<<20)
 	for _, tc := range []struct {
 		name, stream, path, table string

@@ -15,7 +15,7 @@ import (
 )
 
 func TestActivityIsCommittedInBoundedChunks(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	whole := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "activity_*")
 	if res := whole.sync(t, streams); !res.OK() {
@@ -50,7 +50,7 @@ SELECT count(*), max(octet_length(body::text)) FROM raw.payload WHERE stream = '
 }
 
 func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	var streams []catalog.Stream
 	for _, s := range catalog.All() {
@@ -91,7 +91,7 @@ func TestBackfillThenSyncReadsNothingTwice(t *testing.T) {
 }
 
 func TestABusyDaysMessagesAreCommittedInChunks(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	streams := selectStreams(t, "conversations", "messages")
 	whole := newFixture(t, engagesim.Faults{})
 	if res := whole.sync(t, streams); !res.OK() {

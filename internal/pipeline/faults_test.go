@@ -21,7 +21,7 @@ func TestOneRunThroughHeavyFaultsIsExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long (a whole run through heavy faults): make test runs it, make test-short does not")
 	}
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	small := func(c *engagesim.Config) { c.Days, c.Scale = 3, 10 }
 	clean := newFixture(t, engagesim.Faults{}, small)
 	if res := clean.sync(t, catalog.All()); !res.OK() {

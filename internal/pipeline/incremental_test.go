@@ -47,7 +47,7 @@ func apiConversations(t *testing.T, f *fixture, from, to civil.Date) map[string]
 }
 
 func TestLateStatusChangesArriveWithTheNextSync(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "conversations")
 	f.sync(t, streams)
@@ -81,7 +81,7 @@ func TestLateStatusChangesArriveWithTheNextSync(t *testing.T) {
 }
 
 func TestVanishedReportGroupsVanishFromTheWarehouse(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	// UNRESOLVED conversations get closed as time passes: agents whose last
 	// unresolved conversation of a day is closed drop out of that day's
 	// UNRESOLVED-by-agent report.
@@ -125,7 +125,7 @@ func TestVanishedReportGroupsVanishFromTheWarehouse(t *testing.T) {
 }
 
 func TestActivityEventsArrivingWhilePagingAreAllLoadedOnce(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{}, func(c *engagesim.Config) { c.Scale = 80 })
 	start := f.sim.Now()
 	// Between two pages the simulated clock moves on, so new events push old
@@ -158,7 +158,7 @@ FROM raw.payload, jsonb_array_elements(body::jsonb) AS p WHERE stream = 'activit
 }
 
 func TestBackfillOverASyncedRangeChangesNothingAndResumes(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	if res := f.sync(t, catalog.All()); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
@@ -195,7 +195,7 @@ func TestBackfillOverASyncedRangeChangesNothingAndResumes(t *testing.T) {
 }
 
 func TestBackfillNeverMovesACursorBackwardsNorOverAGap(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	s := stream(t, "chat_conversations")
 	loc := f.tenant.Location
@@ -223,7 +223,7 @@ func TestAWindowFailingForeverStopsOnlyItsStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long (retries each failing window with pauses of seconds): make test runs it, make test-short does not")
 	}
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{Rate5xx: 1, Paths: []string{"/report/visit/table"}})
 	res := f.sync(t, selectStreams(t, "visits", "cobrowse_sessions", "agent_times_online"))
 	if res.OK() {
@@ -241,7 +241,7 @@ func TestAWindowFailingForeverStopsOnlyItsStream(t *testing.T) {
 }
 
 func TestVerifyFindsNoDriftAfterASyncAndFindsAPlantedOne(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "chat_*", "agent_online_time_by_agent")
 	f.sync(t, streams)
@@ -290,7 +290,7 @@ func cursors(t *testing.T, f *fixture) map[string]string {
 }
 
 func TestMessagesAreFetchedAgainOnlyForChangedConversations(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	var fetches atomic.Int64
 	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -100,7 +100,7 @@ WHERE run_id = $1 AND stream = $2`, res.RunID, stream).Scan(&status, &skipped, &
 }
 
 func TestASyncLeavesAListLoadedWithinListRefreshAlone(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	api := newListAPI(t, f)
 	r := listRunner(f, time.Hour)
@@ -136,7 +136,7 @@ func TestASyncLeavesAListLoadedWithinListRefreshAlone(t *testing.T) {
 }
 
 func TestAListIsReadAgainOnceListRefreshHasPassed(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	api := newListAPI(t, f)
 	streams := selectStreams(t, "customers")
@@ -175,7 +175,7 @@ func TestAListIsReadAgainOnceListRefreshHasPassed(t *testing.T) {
 }
 
 func TestAListWhoseLastLoadFailedIsReadAgain(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	api := newListAPI(t, f)
 	streams := selectStreams(t, "customers")

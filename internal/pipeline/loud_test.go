@@ -38,7 +38,7 @@ func count(t *testing.T, f *fixture, sql string) int {
 }
 
 func TestAReportWithoutItsEnvelopeFailsAndDeletesNothing(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "agent_online_time_by_agent")
 	if res := f.sync(t, streams); !res.OK() {
@@ -68,7 +68,7 @@ func TestAReportWithoutItsEnvelopeFailsAndDeletesNothing(t *testing.T) {
 }
 
 func TestRenamedFieldsAreLoud(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	// Customers call firstName givenName: an optional field, so the rows
 	// load, but the run says which mapping never matched.
@@ -99,7 +99,7 @@ func TestRenamedFieldsAreLoud(t *testing.T) {
 }
 
 func TestAnActivityLogOutOfOrderFailsInsteadOfEndingEarly(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	// The API ignores the sort parameter and answers each page oldest first.
 	f.retarget(t, rewriting(f.sim.Handler(), "/activity/", func(body string) string {

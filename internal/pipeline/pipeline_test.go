@@ -47,7 +47,7 @@ type fixture struct {
 // runner whose clock is the simulator's.
 func newFixture(t *testing.T, faults engagesim.Faults, mods ...func(*engagesim.Config)) *fixture {
 	t.Helper()
-	return newFixtureOn(t, testdb.New(t), faults, mods...)
+	return newFixtureOn(t, testdb.Migrated(t), faults, mods...)
 }
 
 // newFixtureOn is newFixture with the warehouse at dsn.
@@ -189,7 +189,7 @@ func query(t *testing.T, f *fixture, sql string, args ...any) map[dayAgent]strin
 }
 
 func TestSyncMatchesTheAPIAcrossDST(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	if res := f.sync(t, catalog.All()); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
@@ -280,7 +280,7 @@ func snapshot(t *testing.T, f *fixture) map[string]string {
 }
 
 func TestSecondSyncRewritesNothing(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	first := f.sync(t, catalog.All())
 	if !first.OK() {
@@ -316,7 +316,7 @@ func TestSecondSyncRewritesNothing(t *testing.T) {
 }
 
 func TestSyncRetriesRateLimitsAndTruncatedBodies(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	// Every distinct request is refused twice (429 with Retry-After: 1, or a
 	// cut body), then answered.
 	f := newFixture(t, engagesim.Faults{Rate429: 0.6, RateTruncate: 0.4, MaxConsecutive: 2, RetryAfter: time.Second})
@@ -340,7 +340,7 @@ func TestSyncRetriesRateLimitsAndTruncatedBodies(t *testing.T) {
 }
 
 func TestFailingStreamDoesNotStopTheOthers(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	broken := stream(t, "agent_times_online")
 	broken.Path = "/report/agent/times/nowhere" // 404 from the API

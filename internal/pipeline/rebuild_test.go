@@ -49,7 +49,7 @@ func exec(t *testing.T, f *fixture, sql string, args ...any) int64 {
 }
 
 func TestRebuildFromRawRestoresDamagedFactsWithoutTheAPI(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	if res := f.sync(t, catalog.All()); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
@@ -126,7 +126,7 @@ WHERE c.status <> 'DONE' ORDER BY c.conversation_id LIMIT 1`).Scan(&conv, &custo
 }
 
 func TestRebuildAfterLateUpdatesWritesNothingOnAnIntactWarehouse(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	streams := selectStreams(t, "conversations", "chat_done*", "chat_unresolved*", "users", "teams", "roles")
 	f.sync(t, streams)
@@ -151,7 +151,7 @@ func TestRebuildAfterLateUpdatesWritesNothingOnAnIntactWarehouse(t *testing.T) {
 }
 
 func TestWebhookDeliveriesKeptOncePerBody(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	at := time.Now()
 	body := func(id string) []byte {
@@ -186,7 +186,7 @@ func TestWebhookDeliveriesKeptOncePerBody(t *testing.T) {
 }
 
 func TestRebuildRestoresEveryRealtimeSnapshotOfADay(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	realtime := selectStreams(t, "realtime")
 	for i := 0; i < 3; i++ {
@@ -223,7 +223,7 @@ WHERE c.status <> 'DONE' ORDER BY c.conversation_id LIMIT 1`).Scan(&conv, &custo
 // webhooks' stream is locked as a rebuild locks it, a delivery waits, and it
 // commits, whole, once the lock is released.
 func TestAWebhookArrivingDuringARebuildWaitsForIt(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	ctx := context.Background()
 	f := newFixture(t, engagesim.Faults{})
 	if res := f.sync(t, []catalog.Stream{stream(t, "conversations")}); !res.OK() {
@@ -266,7 +266,7 @@ func TestAWebhookArrivingDuringARebuildWaitsForIt(t *testing.T) {
 // process holds it, the streams that replay webhooks are skipped as busy,
 // and the others are rebuilt.
 func TestARebuildDoesNotReplayWebhooksAnotherProcessHolds(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	ctx := context.Background()
 	f := newFixture(t, engagesim.Faults{})
 	streams := []catalog.Stream{stream(t, "conversations"), stream(t, "visits")}

@@ -90,7 +90,7 @@ JOIN engage.fact_conversation f ON f.tenant_key = m.tenant_key AND f.conversatio
 // different time zones and compares every stream with the simulator's
 // ground truth, computed outside the API.
 func TestEveryStreamReconcilesWithGroundTruth(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{}, twoTenants)
 	if res := f.sync(t, catalog.All()); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
@@ -131,7 +131,7 @@ func TestEveryStreamReconcilesWithGroundTruth(t *testing.T) {
 }
 
 func TestEveryTableAndColumnHasACommentAndNoFactKeyIsNull(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
 	if res := f.sync(t, catalog.All()); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
@@ -249,7 +249,7 @@ func TestReaderRoleReadsBIAndNothingElse(t *testing.T) {
 // change give ben two versions, and his online ranges count under the team he
 // was in when each started.
 func TestTeamChangeIsCountedUnderTheTeamAtTheTime(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	// Two days of history: the simulator moves agents 1 and 4 to the next team
 	// at noon of the middle generated day, which is then "today".
 	morning := time.Date(2026, 11, 3, 7, 0, 0, 0, time.UTC) // 08:00 in Vienna, a Tuesday
@@ -314,7 +314,7 @@ WHERE f.user_id = $1 AND f.started_at >= '2026-11-03' ORDER BY 1`, agent)
 }
 
 func TestMessageTextIsStoredOnlyWhenAskedFor(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	for _, store := range []bool{false, true} {
 		f := newFixture(t, engagesim.Faults{}, func(c *engagesim.Config) { c.Days = 2 })
 		f.runner.StoreMessageText = store

@@ -36,10 +36,23 @@ var (
 // when t ends.
 func New(t testing.TB) string {
 	t.Helper()
+	return create(t, "template0")
+}
+
+// testServer returns the server's connection string, failing t without one.
+func testServer(t testing.TB) string {
+	t.Helper()
 	serverOnce.Do(func() { serverDSN, serverErr = server() })
 	if serverErr != nil {
 		t.Fatalf("no PostgreSQL for tests: %v", serverErr)
 	}
+	return serverDSN
+}
+
+// create makes a database for t as a copy of template, dropped when t ends.
+func create(t testing.TB, template string) string {
+	t.Helper()
+	testServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, serverDSN)
@@ -51,7 +64,7 @@ func New(t testing.TB) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "engage_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
