@@ -70,6 +70,7 @@ var conversations = &table[conversationRow]{
 			inferMembers("stage_fact_conversation", "team_id", "engage.dim_team", "team_id"),
 			inferAgents("stage_fact_conversation", "first_agent"),
 		},
+		serializes: conversationRepair,
 	},
 	fields: []field[conversationRow]{
 		{"conversation_id", "text", func(r conversationRow) any { return r.ID }},
@@ -97,6 +98,10 @@ var conversations = &table[conversationRow]{
 func ConversationBatch(from, to civil.Date, rows []transform.ConversationRow) Batch {
 	return conversations.batch(from, to.AddDays(-1), rows)
 }
+
+// conversationRepair serializes the commits of conversations and of their
+// agents' part per tenant: each reads the other's rows (upsert.serializes).
+const conversationRepair = "conversation-repair"
 
 const repairConversationAgentsSQL = `
 UPDATE engage.fact_conversation_agent a
@@ -126,7 +131,8 @@ var conversationAgents = &table[conversationAgentRow]{
 			{as: "c", column: "date_key", dim: conversationDay, id: "s.conversation_id"},
 			{as: "a", column: "agent_key", dim: agentDim, id: "s.user_id", at: "COALESCE(c.started_at, '-infinity')"},
 		},
-		infer: []string{inferAgents("stage_fact_conversation_agent", "user_id")},
+		infer:      []string{inferAgents("stage_fact_conversation_agent", "user_id")},
+		serializes: conversationRepair,
 	},
 	fields: []field[conversationAgentRow]{
 		{"conversation_id", "text", func(r conversationAgentRow) any { return r.ConversationID }},

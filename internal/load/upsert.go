@@ -21,7 +21,18 @@ type upsert struct {
 	// agents, so parallel windows of different streams that add the same
 	// members lock them in the same order instead of deadlocking.
 	infer []string
+	// serializes names a lock this table's commits take per tenant, in
+	// their transaction, before they read anything: tables whose merges
+	// read each other's rows (a conversation's agents take its day, and the
+	// conversation's commit repairs agents loaded before it) take the same
+	// one, so two processes' commits never both miss the other's
+	// uncommitted rows.
+	serializes string
 }
+
+// serializeSQL takes a table's commit lock ($1 its name, $2 the tenant key);
+// the one-key form is a lock space of its own, apart from the stream locks.
+const serializeSQL = `SELECT pg_advisory_xact_lock(hashtextextended('engage-etl:commit:' || $1 || ':' || $2::integer, 0))`
 
 // dimension is a table whose rows a staged id names within a tenant:
 // (tenant_key, id) is unique, so a lookup matches at most one row; a
@@ -150,6 +161,11 @@ WHERE (%s) IS DISTINCT FROM (%s)`,
 // merge stages n rows in columns, adds inferred dimension members, and
 // upserts the staged rows.
 func (u *upsert) merge(ctx context.Context, tx pgx.Tx, tenantKey int, columns []column, n int, row func(i int) []any) (int64, error) {
+	if u.serializes != "" {
+		if _, err := tx.Exec(ctx, serializeSQL, u.serializes, tenantKey); err != nil {
+			return 0, fmt.Errorf("%s: take the %s commit lock: %w", u.table, u.serializes, err)
+		}
+	}
 	if err := stage(ctx, tx, u.stageTable(), columns, n, row); err != nil {
 		return 0, err
 	}
