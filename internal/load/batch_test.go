@@ -16,7 +16,7 @@ import (
 // second commit of the same batch writes nothing and leaves every row
 // untouched, and a failed commit leaves nothing behind.
 func TestBatchConformance(t *testing.T) {
-	t.Parallel()                                      // a database of its own (testdb.New)
+	t.Parallel()                                      // a database of its own (testdb)
 	day := civil.Date{Year: 1999, Month: 12, Day: 30} // before the pre-filled calendar
 	next := day.AddDays(1)
 	at := day.Start(time.UTC).Add(10 * time.Hour)

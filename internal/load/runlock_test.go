@@ -11,7 +11,7 @@ import (
 // Two processes share a warehouse: neither marks the other's live run
 // abandoned; once a process is gone (its sessions closed), its run is.
 func TestOnlyRunsOfGoneProcessesAreAbandoned(t *testing.T) {
-	t.Parallel() // a database of its own (testdb.New)
+	t.Parallel() // a database of its own (testdb)
 	ctx := context.Background()
 	a := newStore(t)
 	dsn := a.Pool().Config().ConnString()
