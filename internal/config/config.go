@@ -303,7 +303,6 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 			c.envOnly = true
 		}
 	}
-	seen := map[string]bool{}
 	for i, ft := range f.Tenants {
 		key := fmt.Sprintf("tenants[%d]", i)
 		t, err := ft.resolve(key, env)
@@ -313,11 +312,10 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 		if t.Dialect, err = ft.API.apply(c.dialect, key+".api."); err != nil {
 			return nil, err
 		}
-		if seen[t.ID] {
-			return nil, &Error{Key: fmt.Sprintf("tenants[%d].id", i), Problem: fmt.Sprintf("%q is used twice", t.ID), Fix: "give every tenant its own id"}
-		}
-		seen[t.ID] = true
 		c.Tenants = append(c.Tenants, t)
+	}
+	if err := distinctTenants(c.Tenants, f.Tenants); err != nil {
+		return nil, err
 	}
 
 	if c.reports, err = overrides("reports", f.Reports); err != nil {
@@ -331,6 +329,52 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	}
 	c.registerSecrets()
 	return c, nil
+}
+
+// distinctTenants refuses two tenants that an input could not tell apart:
+// the same id (their rows would merge), the same token (one tenant's API
+// answers loaded under the other's id) or the same webhook secret (the
+// secret is what names a webhook's tenant, so its conversations would land
+// under whichever tenant came first). The error names both tenants and the
+// key, never the secret.
+func distinctTenants(tenants []Tenant, file []fileTenant) error {
+	tokenKey := func(i int) string {
+		if i < len(file) && file[i].TokenEnv != "" {
+			return "token_env"
+		}
+		return "token"
+	}
+	checks := []struct {
+		key   func(i int) string
+		value func(t Tenant) string
+		what  string
+		fix   string
+	}{
+		{func(int) string { return "id" }, func(t Tenant) string { return t.ID }, "the same id",
+			"give every tenant its own id"},
+		{tokenKey, func(t Tenant) string { return t.Token.Reveal() }, "the same API token",
+			"give each tenant its own token: one token reads one Engage account, so one of the two is wrong"},
+		{func(int) string { return "webhook_secret_env" }, func(t Tenant) string { return t.WebhookSecret.Reveal() }, "the same webhook secret",
+			"give each tenant's webhook its own secret (the secret says which tenant a delivery belongs to)"},
+	}
+	for _, c := range checks {
+		first := map[string]int{}
+		for j, t := range tenants {
+			v := c.value(t)
+			if v == "" {
+				continue
+			}
+			i, dup := first[v]
+			if !dup {
+				first[v] = j
+				continue
+			}
+			return &Error{Key: fmt.Sprintf("tenants[%d].%s", j, c.key(j)),
+				Problem: fmt.Sprintf("tenants[%d] (%s) and tenants[%d] (%s) have %s", i, tenants[i].ID, j, t.ID, c.what),
+				Fix:     c.fix}
+		}
+	}
+	return nil
 }
 
 // registerSecrets hands every secret to redact, so no error message or log

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -102,7 +103,11 @@ func TestErrorsNameTheKeyAndTheFix(t *testing.T) {
 		{"bad timezone", "tenants:\n  - id: a\n    token: x\n    timezone: Europe/Viena\n", nil, []string{"tenants[0].timezone", "Europe/Viena", "IANA"}},
 		{"missing token env", "tenants:\n  - id: a\n    token_env: NOPE\n", nil, []string{"tenants[0].token_env", "NOPE is not set"}},
 		{"bad start date", "tenants:\n  - id: a\n    token: x\n    start_date: 01.10.2026\n", nil, []string{"tenants[0].start_date", "YYYY-MM-DD"}},
-		{"duplicate id", "tenants:\n  - {id: a, token: x}\n  - {id: a, token: y}\n", nil, []string{"tenants[1].id", "used twice"}},
+		{"duplicate id", "tenants:\n  - {id: a, token: x}\n  - {id: a, token: y}\n", nil, []string{"tenants[1].id", "tenants[0] (a) and tenants[1] (a) have the same id"}},
+		{"duplicate token", "tenants:\n  - {id: a, token: x}\n  - {id: b, token: y}\n  - {id: c, token: x}\n", nil, []string{"tenants[2].token", "tenants[0] (a) and tenants[2] (c) have the same API token"}},
+		{"duplicate token env", "tenants:\n  - {id: a, token_env: TA}\n  - {id: b, token_env: TB}\n", map[string]string{"TA": "same", "TB": "same"}, []string{"tenants[1].token_env", "tenants[0] (a) and tenants[1] (b)"}},
+		{"duplicate webhook secret", "tenants:\n  - {id: a, token: x, webhook_secret_env: S1}\n  - {id: b, token: y, webhook_secret_env: S2}\n", map[string]string{"S1": "hook", "S2": "hook"},
+			[]string{"tenants[1].webhook_secret_env", "tenants[0] (a) and tenants[1] (b) have the same webhook secret", "own secret"}},
 		{"bad lookback", "streams:\n  agent_times_online: {lookback: soon}\n", nil, []string{"streams.agent_times_online.lookback", "2d"}},
 		{"unknown stream", "streams:\n  agent_time_online: {window_days: 2}\n", nil, []string{"streams.agent_time_online", "engage-etl streams"}},
 		{"env timezone", "", map[string]string{"ENGAGE_API_TOKEN": "x", "ENGAGE_TIMEZONE": "Mars/Olympus"}, []string{"ENGAGE_TIMEZONE", "IANA"}},
@@ -129,6 +134,24 @@ func TestErrorsNameTheKeyAndTheFix(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q does not mention %q", tt.name, err, w)
 			}
+		}
+	}
+}
+
+// TestTwoTenantsWithOneSecretNameBothButNotTheSecret: the error that two
+// tenants share a token or webhook secret names them, never the value.
+func TestTwoTenantsWithOneSecretNameBothButNotTheSecret(t *testing.T) {
+	for _, yaml := range []string{
+		"tenants:\n  - {id: a, token_env: T}\n  - {id: b, token_env: T}\n",
+		"tenants:\n  - {id: a, token: x, webhook_secret_env: T}\n  - {id: b, token: y, webhook_secret_env: T}\n",
+	} {
+		_, err := Load(writeFile(t, yaml), envOf(map[string]string{"T": "s3cr3t-value"}))
+		var cerr *Error
+		if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "(a) and tenants[1] (b)") {
+			t.Fatalf("want a config error naming both tenants, got %v", err)
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("the error shows the secret: %v", err)
 		}
 	}
 }

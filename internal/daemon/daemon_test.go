@@ -338,6 +338,50 @@ WHERE t.tenant_id = 'acme' AND f.status <> 'DONE' ORDER BY f.started_at DESC LIM
 	}
 }
 
+// TestAWebhookWritesOnlyUnderTheTenantItsSecretNames: a delivery naming
+// one tenant's conversation, sent with another tenant's secret, changes
+// nothing of the first: the secret, not the body, says whose it is.
+func TestAWebhookWritesOnlyUnderTheTenantItsSecretNames(t *testing.T) {
+	w := newWorld(t, 0)
+	store := openStore(t, testdb.Migrated(t))
+	d := newDaemon(t, w, store, "hooks", "@every 1h")
+	d.RunAtStart = false
+	ctx := context.Background()
+	if res, err := pipeline.New(d.RunnerConfig).Sync(ctx, d.Tenants, []catalog.Stream{stream(t, "conversations")}); err != nil || !res.OK() {
+		t.Fatalf("sync: %v", err)
+	}
+	addr, stop := start(t, d)
+	defer stop()
+	rowsOf := func(tenant string) string {
+		var s string
+		store.Pool().QueryRow(ctx, `SELECT count(*)::text || ' ' || coalesce(md5(string_agg(f::text, ',' ORDER BY f.conversation_id)), '')
+FROM engage.fact_conversation f JOIN engage.dim_tenant t USING (tenant_key) WHERE t.tenant_id = $1`, tenant).Scan(&s)
+		return s
+	}
+	var id, customer string
+	store.Pool().QueryRow(ctx, `SELECT f.conversation_id, c.customer_id FROM engage.fact_conversation f
+JOIN engage.dim_customer c USING (customer_key) JOIN engage.dim_tenant t ON t.tenant_key = f.tenant_key
+WHERE t.tenant_id = 'acme' AND f.status <> 'DONE' ORDER BY f.started_at DESC LIMIT 1`).Scan(&id, &customer)
+	if id == "" {
+		t.Fatal("no open conversation of acme")
+	}
+	acme, globex := rowsOf("acme"), rowsOf("globex")
+	body := fmt.Sprintf(`{"customerId":%q,"status":"DONE","lastMessage":{"conversationId":%q,"timestamp":"2026-11-03T09:59:00.000Z"},"url":"https://x"}`, customer, id)
+	resp, err := http.Post(addr+"/webhooks/engage?secret=secret-globex", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook: %v %v", resp.StatusCode, err)
+	}
+	if now := rowsOf("acme"); now != acme {
+		t.Errorf("a webhook with globex's secret changed acme's conversations: %s, was %s", now, acme)
+	}
+	var owner string
+	store.Pool().QueryRow(ctx, `SELECT string_agg(t.tenant_id, ',') FROM engage.fact_conversation f JOIN engage.dim_tenant t USING (tenant_key)
+WHERE f.conversation_id = $1 AND f.status = 'DONE'`, id).Scan(&owner)
+	if owner != "globex" || rowsOf("globex") == globex {
+		t.Errorf("the delivery landed under %q, want globex alone", owner)
+	}
+}
+
 func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
 	return extract.Plan(from, to, 30, t.Location)
 }
