@@ -23,6 +23,7 @@ type simFlags struct {
 	tenants     int
 	scale       float64
 	rateLimit   float64
+	capDetails  int
 	token       string
 	tenantID    string
 	timezone    string
@@ -44,6 +45,7 @@ func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 	fs.IntVar(&f.tenants, "tenants", 2, "number of tenants; the first takes --tenant-id, --token and --timezone, the others preset ids, tokens and zones")
 	fs.Float64Var(&f.scale, "scale", 40, "conversations per tenant and weekday")
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per token before 429 (0: no limit)")
+	fs.IntVar(&f.capDetails, "cap-details", 0, "keep only the first N elements of every unpaged detail answer, silently, as a capping API does (0: no cap)")
 	fs.StringVar(&f.token, "token", engagesim.DefaultToken, "API token of the first tenant")
 	fs.StringVar(&f.tenantID, "tenant-id", "sim", "id of the first tenant")
 	fs.StringVar(&f.timezone, "timezone", timezone, "IANA time zone of the first tenant")
@@ -61,7 +63,7 @@ func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	cfg := engagesim.Config{
 		Seed: f.seed, Days: f.days, ClockRate: f.clockRate, Latency: f.latency, Logger: log,
-		Scale: f.scale, RateLimit: f.rateLimit, Tenants: f.tenantList(),
+		Scale: f.scale, RateLimit: f.rateLimit, CapDetails: f.capDetails, Tenants: f.tenantList(),
 		Faults: engagesim.Faults{
 			Rate429: f.fault429, Rate5xx: f.fault5xx, RateTruncate: f.faultTrunc, RateReset: f.faultReset,
 			MaxConsecutive: f.maxInARow, RetryAfter: time.Duration(f.retryAfterS) * time.Second,
@@ -75,6 +77,9 @@ func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	}
 	if f.scale <= 0 || f.scale > 100000 {
 		return cfg, usageError{fmt.Errorf("--scale %v: use a positive number of conversations per day", f.scale)}
+	}
+	if f.capDetails < 0 {
+		return cfg, usageError{fmt.Errorf("--cap-details %d: use 0 (no cap) or a number of elements", f.capDetails)}
 	}
 	if f.start != "" {
 		d, err := civil.Parse(f.start)

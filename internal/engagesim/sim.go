@@ -29,6 +29,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,12 @@ type Config struct {
 	Latency   time.Duration
 	Faults    Faults
 	RateLimit float64 // requests per second per token, answered 429 beyond; 0: no limit
-	Logger    *slog.Logger
+	// CapDetails, when above 0, keeps only the first CapDetails elements of
+	// every unpaged detail answer (the arrays of CONTRACT.md §4, a
+	// conversation's messages included) and says nothing about it, as real
+	// report APIs often do at a server-side limit.
+	CapDetails int
+	Logger     *slog.Logger
 	// Dialect is the wire dialect Handler serves, a name of Dialects:
 	// "" or "contract" (CONTRACT.md), "v2" (DialectV2, DIALECT-V2.md).
 	// ContractHandler and DialectHandler serve any dialect of the same world.
@@ -255,13 +261,13 @@ func (s *Server) routes() {
 		api("POST /report/"+name, s.report(name))
 	}
 	api("POST /report/realtime", s.realtime)
-	api("POST /report/agent/times/online", s.agentTimes(func(t *tenant) []span { return t.online }))
-	api("POST /report/agent/times/loggedin", s.agentTimes(func(t *tenant) []span { return t.loggedIn }))
-	api("POST /report/chat/conversations", s.conversationsReport)
-	api("POST /report/chat/agents", s.chatAgentsReport)
-	api("GET /report/chat/messages", s.messagesReport)
-	api("POST /report/visit/table", s.visitTable)
-	api("POST /report/cobrowse/table", s.cobrowseTable)
+	api("POST /report/agent/times/online", s.capped(s.agentTimes(func(t *tenant) []span { return t.online })))
+	api("POST /report/agent/times/loggedin", s.capped(s.agentTimes(func(t *tenant) []span { return t.loggedIn })))
+	api("POST /report/chat/conversations", s.capped(s.conversationsReport))
+	api("POST /report/chat/agents", s.capped(s.chatAgentsReport))
+	api("GET /report/chat/messages", s.capped(s.messagesReport))
+	api("POST /report/visit/table", s.capped(s.visitTable))
+	api("POST /report/cobrowse/table", s.capped(s.cobrowseTable))
 	api("GET /user", s.users)
 	api("GET /team", s.teamsList)
 	api("GET /customer", s.customersList)
@@ -286,6 +292,20 @@ func (s *Server) routes() {
 	s.mux.Handle(Prefix+"/", s.serve(func(r *http.Request, _ *tenant, _ time.Time) (any, error) {
 		return nil, &apiError{http.StatusNotFound, "No endpoint " + r.Method + " " + r.URL.Path}
 	}))
+}
+
+// capped cuts a detail answer to Config.CapDetails elements, silently.
+func (s *Server) capped(h handler) handler {
+	if s.cfg.CapDetails <= 0 {
+		return h
+	}
+	return func(r *http.Request, t *tenant, now time.Time) (any, error) {
+		out, err := h(r, t, now)
+		if v := reflect.ValueOf(out); err == nil && v.Kind() == reflect.Slice && v.Len() > s.cfg.CapDetails {
+			return v.Slice(0, s.cfg.CapDetails).Interface(), nil
+		}
+		return out, err
+	}
 }
 
 // serve wraps an API handler with latency, authentication, faults and the

@@ -214,3 +214,33 @@ func TestSameFlagsSameBytes(t *testing.T) {
 		t.Errorf("two simulators with the same flags answered differently: %s vs %s", a, b)
 	}
 }
+
+// TestCapDetailsKeepsTheFirstElementsSilently: with CapDetails every detail
+// array stops at the cap, with status 200 and nothing that says so, while
+// the bucketed report still counts them all.
+func TestCapDetailsKeepsTheFirstElementsSilently(t *testing.T) {
+	from, to := window(3)
+	body := fmt.Sprintf(`{"grouping":"CUSTOM","from":%d,"to":%d}`, from, to)
+	count := func(base string) map[string]int {
+		out := map[string]int{}
+		for _, path := range []string{"/report/chat/conversations", "/report/chat/agents", "/report/visit/table", "/report/agent/times/online"} {
+			code, b := post(t, base+path, "tok", body)
+			var elems []json.RawMessage
+			if code != 200 || json.Unmarshal(b, &elems) != nil {
+				t.Fatalf("%s: %d %s", path, code, b)
+			}
+			out[path] = len(elems)
+		}
+		return out
+	}
+	whole := count(start(t, engagesim.Config{Seed: 3, Scale: 60}))
+	capped := count(start(t, engagesim.Config{Seed: 3, Scale: 60, CapDetails: 37}))
+	for path, n := range whole {
+		if want := min(n, 37); capped[path] != want {
+			t.Errorf("%s: %d elements capped, want %d (of %d)", path, capped[path], want, n)
+		}
+	}
+	if whole["/report/chat/conversations"] <= 37 {
+		t.Fatalf("the world is too small to show the cap: %v", whole)
+	}
+}
