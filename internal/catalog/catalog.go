@@ -97,9 +97,17 @@ type Stream struct {
 	// Paged lists and logs: elements per page; 0 takes the dialect's.
 	PageSize int
 
-	WindowDays int           // local days per request
-	Lookback   time.Duration // re-read before the cursor on every sync
-	Group      string        // schedule group
+	WindowDays int // local days per request
+	// MaxElements is the most elements the API puts in one unpaged detail
+	// answer (kinds.Def.Capped); an answer this long is taken for cut and
+	// its window fetched again in halves. 0: not known, found out when two
+	// answers stop at the same length.
+	MaxElements int
+	// SplitDownTo is the shortest piece a cut window is split into; a piece
+	// that short still at the cap fails the window. 0: DefaultSplitDownTo.
+	SplitDownTo time.Duration
+	Lookback    time.Duration // re-read before the cursor on every sync
+	Group       string        // schedule group
 	// Phase orders streams within a tenant: dimensions load before the
 	// facts that look them up.
 	Phase int
@@ -108,6 +116,11 @@ type Stream struct {
 	After    []string
 	Disabled bool // left out by Apply (config: enabled: false)
 }
+
+// DefaultSplitDownTo is the shortest piece a cut detail window is split
+// into unless streams.<name>.split_down_to says otherwise: a quarter of an
+// hour holds more than a cap of 100 only on a very busy tenant.
+const DefaultSplitDownTo = 15 * time.Minute
 
 // Report declares a bucketed report family: every metric with every allowed
 // groupBy ("" for ungrouped) becomes a stream.

@@ -23,6 +23,9 @@ type Override struct {
 	IDsPath    *string
 	PageSize   *int
 	Unit       *Unit
+	// MaxElements and SplitDownTo: see Stream.
+	MaxElements *int
+	SplitDownTo *time.Duration
 
 	// A stream the catalog does not declare is declared by the config when
 	// its override names a Kind (and, for a report, its Report and Metric).
@@ -143,6 +146,8 @@ func (s *Stream) apply(o Override) {
 	set(&s.IDsPath, o.IDsPath)
 	set(&s.PageSize, o.PageSize)
 	set(&s.Unit, o.Unit)
+	set(&s.MaxElements, o.MaxElements)
+	set(&s.SplitDownTo, o.SplitDownTo)
 	if o.Enabled != nil {
 		s.Disabled = !*o.Enabled
 	}
@@ -172,6 +177,10 @@ func (s Stream) Validate() error {
 		return bad("metric", "must not be empty")
 	case s.PageSize < 0 || s.PageSize > 1000: // read by paged streams only
 		return bad("page_size", fmt.Sprintf("%d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.PageSize))
+	case s.MaxElements < 0:
+		return bad("max_elements", fmt.Sprintf("%d must be 0 (not known: found out from the answers) or the most elements the API answers", s.MaxElements))
+	case s.SplitDownTo != 0 && s.SplitDownTo < time.Minute:
+		return bad("split_down_to", fmt.Sprintf("%s is shorter than a minute", s.SplitDownTo))
 	case s.IDsMethod != "" && !strings.HasPrefix(s.IDsPath, "/"):
 		return bad("ids_path", fmt.Sprintf("%q must start with /", s.IDsPath))
 	}

@@ -219,8 +219,12 @@ type fileOverride struct {
 	IDsPath    *string `yaml:"ids_path"`
 	PageSize   *int    `yaml:"page_size"`
 	Unit       *string `yaml:"unit"`
-	Kind       *string `yaml:"kind"`
-	Report     *string `yaml:"report"`
+	// MaxElements and SplitDownTo: an unpaged detail answer's cap and the
+	// shortest piece a window at the cap is split into (catalog.Stream).
+	MaxElements *int    `yaml:"max_elements"`
+	SplitDownTo *string `yaml:"split_down_to"`
+	Kind        *string `yaml:"kind"`
+	Report      *string `yaml:"report"`
 }
 
 func (f *file) resolve(env LookupEnv) (*Config, error) {
@@ -551,7 +555,15 @@ func overrides(section string, in map[string]fileOverride) (map[string]catalog.O
 		o := catalog.Override{
 			Path: fo.Path, Method: fo.Method, Body: fo.Body, Metric: fo.Metric,
 			GroupBy: fo.GroupBy, WindowDays: fo.WindowDays, Enabled: fo.Enabled,
-			IDsPath: fo.IDsPath, PageSize: fo.PageSize, Report: fo.Report,
+			IDsPath: fo.IDsPath, PageSize: fo.PageSize, Report: fo.Report, MaxElements: fo.MaxElements,
+		}
+		if fo.SplitDownTo != nil {
+			d, err := ParseDuration(*fo.SplitDownTo)
+			if err != nil || d < time.Minute {
+				return nil, &Error{Key: section + "." + name + ".split_down_to", Problem: fmt.Sprintf("%q is not a duration of a minute or more", *fo.SplitDownTo),
+					Fix: "write e.g. 15m: the shortest piece a window whose answer is at the cap is split into"}
+			}
+			o.SplitDownTo = &d
 		}
 		if fo.Unit != nil {
 			u := catalog.Unit(*fo.Unit)

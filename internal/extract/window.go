@@ -87,3 +87,28 @@ func Since(cursor time.Time, start civil.Date, lookback time.Duration, now time.
 	}
 	return Window{From: civil.Of(from, loc), To: civil.Of(now, loc).AddDays(1), Start: from, End: now}
 }
+
+// Halves splits w in two for a fetch again, when its answer may have been
+// cut at the API's cap: a window of several local days at its middle day,
+// so the pieces stay whole days; one day (or less) at its middle instant,
+// on a whole minute, unless a half would be shorter than shortest or the
+// API's date filter takes days only (wholeDays). Pieces of a day keep the
+// day as From and To: their rows are that day's. ok is false when w cannot
+// be split.
+func Halves(w Window, loc *time.Location, shortest time.Duration, wholeDays bool) (a, b Window, ok bool) {
+	if days := w.From.DaysUntil(w.To); days >= 2 && w.Start.Equal(w.From.Start(loc)) && w.End.Equal(w.To.Start(loc)) {
+		mid := w.From.AddDays(days / 2)
+		if m := mid.Start(loc); m.After(w.Start) && m.Before(w.End) {
+			return Window{From: w.From, To: mid, Start: w.Start, End: m}, Window{From: mid, To: w.To, Start: m, End: w.End}, true
+		}
+	}
+	half := w.End.Sub(w.Start) / 2
+	if wholeDays || half < shortest {
+		return w, w, false
+	}
+	m := w.Start.Add(half).Truncate(time.Minute)
+	if !m.After(w.Start) || !m.Before(w.End) {
+		return w, w, false
+	}
+	return Window{From: w.From, To: w.To, Start: w.Start, End: m}, Window{From: w.From, To: w.To, Start: m, End: w.End}, true
+}

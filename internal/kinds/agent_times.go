@@ -15,6 +15,7 @@ var agentTimes = Def{
 	Shape:    extract.Shape{Paging: extract.OneBody, Element: "agent_times"},
 	Planning: PlanDays,
 	Fetch:    FetchWhole,
+	Capped:   true,
 	Cost:     1,
 	Replay:   ReplayWindows,
 	Lane:     LaneOther,

@@ -15,6 +15,7 @@ var cobrowse = Def{
 	Shape:    extract.Shape{Paging: extract.OneBody, Element: "cobrowse"},
 	Planning: PlanDays,
 	Fetch:    FetchWhole,
+	Capped:   true,
 	Cost:     2,
 	Replay:   ReplayWindows,
 	Lane:     LaneOther,

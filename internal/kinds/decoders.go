@@ -19,7 +19,9 @@ func elements[E, R any](element string, rows func(Source, E) ([]R, error), batch
 	return func(src Source, body []byte) (Decoded, error) {
 		m := decode.NewRemapper(src.Dialect, element)
 		var out []R
+		n := 0
 		err := decode.Each(m, body, func(e E) error {
+			n++
 			rs, err := rows(src, e)
 			out = append(out, rs...)
 			return err
@@ -27,7 +29,7 @@ func elements[E, R any](element string, rows func(Source, E) ([]R, error), batch
 		if err != nil {
 			return Decoded{}, err
 		}
-		return Decoded{Batch: batch(src, out), Rows: len(out), Warnings: m.Missing(), Out: out}, nil
+		return Decoded{Batch: batch(src, out), Rows: len(out), Elements: n, Warnings: m.Missing(), Out: out}, nil
 	}
 }
 

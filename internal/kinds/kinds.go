@@ -52,6 +52,13 @@ type Def struct {
 	// Bucketed: its answers are bucketed report values, which verify asks
 	// again and compares with the warehouse.
 	Bucketed bool
+	// Capped: its answer is a bare array with no paging, which an API may
+	// cut at a limit of its own without saying so (CONTRACT.md §4). An
+	// answer as long as the stream's max_elements, or, with none set, as
+	// long as another window's answer (two answers stopping at the same
+	// length), is taken for cut: the window is fetched again in halves of
+	// time until no piece is (see pipeline's fetchWhole).
+	Capped bool
 	// Decode turns one answer into rows: a window's (a body, or its pages
 	// as one JSON array), or, for FetchPerConversation, one conversation's.
 	Decode func(src Source, body []byte) (Decoded, error)
@@ -133,6 +140,7 @@ type Source struct {
 type Decoded struct {
 	Batch    load.Batch
 	Rows     int
+	Elements int      // the answer's array elements (Capped kinds); an element may make several rows
 	Warnings []string // optional fields no element had (see decode.Remapper.Missing)
 	Out      any      // the rows as transform made them ([]transform.XRow), for the decoders' fuzz test
 }

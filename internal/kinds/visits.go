@@ -14,6 +14,7 @@ var visits = Def{
 	Shape:    extract.Shape{Paging: extract.OneBody, Element: "visits"},
 	Planning: PlanDays,
 	Fetch:    FetchWhole,
+	Capped:   true,
 	Cost:     3, // a row per visit
 	Replay:   ReplayWindows,
 	Lane:     LaneOther,

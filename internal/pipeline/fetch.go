@@ -22,6 +22,7 @@ import (
 type streamRun struct {
 	*job
 	def  kinds.Def
+	caps *capWatch // Capped kinds: the lengths of the answers so far
 	cp   *checkpoint
 	log  *slog.Logger
 	prog *progress
@@ -53,8 +54,13 @@ func (r *Runner) window(ctx context.Context, sr *streamRun, i int) outcome {
 		return r.chunkedWindow(ctx, sr, i)
 	}
 	fetch := r.fetchAnswer
-	if sr.def.Fetch == kinds.FetchPerConversation {
+	switch {
+	case sr.def.Fetch == kinds.FetchPerConversation:
 		fetch = r.fetchMessages
+	case sr.def.Capped:
+		fetch = func(ctx context.Context, sr *streamRun, _ extract.Window) (fetched, error) {
+			return r.fetchWhole(ctx, sr, i)
+		}
 	}
 	fetchedAt := time.Now()
 	fctx, cancel := r.windowContext(ctx)

@@ -313,7 +313,12 @@ func rawWindow(s catalog.Stream, a load.RawAnswer, loc *time.Location) extract.W
 	w := extract.Window{Start: a.Start, End: a.End, From: civil.Of(a.Start, loc)}
 	switch kinds.Of(s.Kind).Planning {
 	case kinds.PlanDays:
-		w.To = civil.Of(a.End, loc) // a window of days ends at a local midnight
+		// A window of days ends at a local midnight; a piece of a day that
+		// was split because its answer was cut (fetchWhole) is that day's.
+		w.To = civil.Of(a.End, loc)
+		if !w.To.Start(loc).Equal(a.End) {
+			w.To = w.To.AddDays(1)
+		}
 	case kinds.PlanSnapshot: // a realtime snapshot is kept under its minute: the same day
 		w.To = w.From.AddDays(1)
 	default:

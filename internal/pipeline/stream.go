@@ -99,10 +99,21 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
-	sr := &streamRun{job: j, def: kinds.Of(s.Kind), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
+	sr := &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
 	todo := p.todo()
 	outcomes := r.launch(ctx, sr, todo)
 	var errs []error
+	// Windows that committed before the API's cap was found out (capped.go)
+	// are fetched again, in pieces; one failing now fails as a window.
+	for again := sr.caps.takeAgain(); len(again) > 0 && ctx.Err() == nil; again = sr.caps.takeAgain() {
+		for _, o := range r.launch(ctx, sr, again) {
+			res.RowsWritten += o.written
+			if o.err != nil {
+				res.WindowsOK--
+				outcomes = append(outcomes, o)
+			}
+		}
+	}
 	for _, o := range outcomes {
 		if o.err != nil {
 			res.WindowsFailed++
