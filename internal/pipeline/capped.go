@@ -136,48 +136,64 @@ func (e *CappedError) Error() string {
 		e.Piece.Start.Format(time.RFC3339), e.Piece.End.Format(time.RFC3339), e.Elements, how, short, fix)
 }
 
+// pieceFetch fetches one piece of a window: an answer and what it decoded to.
+type pieceFetch func(ctx context.Context, w extract.Window) (fetched, error)
+
 // fetchWhole fetches window i of a Capped kind whole: once, and in pieces
 // when the answer may have been cut (or when it is fetched again because it
 // committed before the cap was found out).
 func (r *Runner) fetchWhole(ctx context.Context, sr *streamRun, i int) (fetched, error) {
 	w := sr.plan.windows[i]
-	f, err := r.fetchAnswer(ctx, sr, w)
-	if err != nil {
-		return f, err
+	whole, pieces, err := r.uncut(ctx, sr, i, w, func(ctx context.Context, p extract.Window) (fetched, error) {
+		return r.fetchAnswer(ctx, sr, p)
+	})
+	if err != nil || pieces == nil {
+		return whole, err
 	}
-	if !sr.caps.suspect(i, f.Elements) && !sr.caps.splitAgain(i) {
-		return f, nil
+	return r.joinPieces(sr, w, pieces)
+}
+
+// uncut fetches window i with fetch, and again in pieces when its answer
+// may have been cut: whole is the one answer, or pieces the answers of the
+// pieces (nil when the window was not cut).
+func (r *Runner) uncut(ctx context.Context, sr *streamRun, i int, w extract.Window, fetch pieceFetch) (whole fetched, pieces []fetched, err error) {
+	whole, err = fetch(ctx, w)
+	if err != nil {
+		return whole, nil, err
+	}
+	if !sr.caps.suspect(i, whole.Elements) && !sr.caps.splitAgain(i) {
+		return whole, nil, nil
 	}
 	// Until the cap is known for sure, a piece as long as the whole answer
 	// is taken for cut as well.
-	pieces, err := r.fetchPieces(ctx, sr, w, f.Elements, cmp.Or(sr.caps.limit(), f.Elements), true)
+	pieces, err = r.fetchPieces(ctx, sr, w, whole.Elements, cmp.Or(sr.caps.limit(), whole.Elements), true, fetch)
 	if err != nil {
-		return fetched{raws: f.raws}, err
+		return fetched{raws: whole.raws}, nil, err
 	}
 	if pieces == nil { // cannot be split, and the cap is only a guess
 		sr.log.Warn("the answer may be cut at the API's cap, and its window cannot be split", "window_start", w.From.String(),
-			"elements", f.Elements, "key", "streams."+sr.stream.Name+".max_elements")
-		return f, nil
+			"elements", whole.Elements, "key", "streams."+sr.stream.Name+".max_elements")
+		return whole, nil, nil
 	}
 	total := 0
 	for _, p := range pieces {
 		total += p.Elements
 	}
 	switch {
-	case total > f.Elements:
-		sr.caps.confirm(i, f.Elements)
+	case total > whole.Elements:
+		sr.caps.confirm(i, whole.Elements)
 		sr.log.Info("the answer was cut at the API's cap: fetched in pieces", "window_start", w.From.String(),
-			"elements", f.Elements, "in_pieces", total, "pieces", len(pieces))
+			"elements", whole.Elements, "in_pieces", total, "pieces", len(pieces))
 	case sr.caps.limit() == 0:
-		return f, nil // the same elements in pieces: it was not cut
+		return whole, nil, nil // the same elements in pieces: it was not cut
 	}
-	return r.joinPieces(sr, w, pieces)
+	return whole, pieces, nil
 }
 
 // fetchPieces fetches w, answered elements, in halves, each again in
 // halves while at limit. nil, nil: the window itself (top) cannot be split
 // and the cap is not known for sure.
-func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Window, elements, limit int, top bool) ([]fetched, error) {
+func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Window, elements, limit int, top bool, fetch pieceFetch) ([]fetched, error) {
 	shortest := cmp.Or(sr.stream.SplitDownTo, catalog.DefaultSplitDownTo)
 	wholeDays := sr.tenant.dialect().DateFilter.Encoding == "date"
 	a, b, ok := extract.Halves(w, sr.tenant.Location, shortest, wholeDays)
@@ -190,12 +206,12 @@ func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Windo
 	}
 	var out []fetched
 	for _, p := range []extract.Window{a, b} {
-		f, err := r.fetchAnswer(ctx, sr, p)
+		f, err := fetch(ctx, p)
 		if err != nil {
 			return nil, err
 		}
 		if f.Elements >= limit {
-			more, err := r.fetchPieces(ctx, sr, p, f.Elements, limit, false)
+			more, err := r.fetchPieces(ctx, sr, p, f.Elements, limit, false, fetch)
 			if err != nil {
 				return nil, err
 			}

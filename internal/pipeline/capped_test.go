@@ -115,3 +115,30 @@ func TestAnAnswerAtTheCapThatCannotBeSplitFailsNamingTheKey(t *testing.T) {
 		t.Errorf("the failure does not name the keys: %v", err)
 	}
 }
+
+// TestMessagesOfACappedConversationListAreAllFetched: the messages stream
+// reads its conversation ids from the same capped detail answer; every
+// conversation's messages are loaded all the same.
+func TestMessagesOfACappedConversationListAreAllFetched(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{}, busyCapped(100))
+	streams := []catalog.Stream{stream(t, "conversations"), stream(t, "messages")}
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	exact(t, f, streams, f.tenant.Start, civil.Of(simNow, f.tenant.Location).AddDays(1), 0)
+}
+
+// TestAMessagesAnswerCutAtACapFailsTheWindow: a conversation's messages
+// cannot be asked for in pieces; an answer with fewer messages than the
+// conversation counts fails the window, loudly.
+func TestAMessagesAnswerCutAtACapFailsTheWindow(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{}, func(c *engagesim.Config) { c.Days, c.CapDetails = 2, 3 })
+	conv := stream(t, "messages")
+	conv.SplitDownTo = time.Minute
+	res := f.sync(t, []catalog.Stream{conv})
+	if res.OK() || !strings.Contains(res.Streams[0].Err.Error(), "messages the conversation list counts (messageCount)") {
+		t.Fatalf("a cut messages answer did not fail the window: %v", res.Streams[0].Err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -185,13 +186,33 @@ type conversationAnswer struct {
 func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Window) (fetched, error) {
 	src := r.source(sr.job, w)
 	fetchedAt := time.Now()
-	var refs []kinds.ConversationRef
-	list, err := extract.ConversationList(ctx, sr.tenant.api(), sr.stream, w, func(body []byte) (err error) {
-		refs, _, err = kinds.ConversationRefs(src.Dialect, body)
-		return err
-	})
+	// The conversation list is an unpaged detail answer: fetched whole,
+	// in pieces when it may have been cut (capped.go).
+	listOf := func(ctx context.Context, p extract.Window) (fetched, error) {
+		var refs []kinds.ConversationRef
+		body, err := extract.ConversationList(ctx, sr.tenant.api(), sr.stream, p, func(body []byte) (err error) {
+			refs, _, err = kinds.ConversationRefs(src.Dialect, body)
+			return err
+		})
+		raw := load.Payload{Stream: sr.stream.Name, Start: p.Start, End: p.End, FetchedAt: fetchedAt, Body: body}
+		return fetched{Decoded: kinds.Decoded{Elements: len(refs), Out: refs}, raws: []load.Raw{raw}}, err
+	}
+	whole, pieces, err := r.uncut(ctx, sr, slices.Index(sr.plan.windows, w), w, listOf)
 	if err != nil {
 		return fetched{}, fmt.Errorf("list conversations: %w", err)
+	}
+	if pieces == nil {
+		pieces = []fetched{whole}
+	}
+	var refs []kinds.ConversationRef
+	var lists []load.Raw
+	for _, p := range pieces {
+		refs = append(refs, p.Out.([]kinds.ConversationRef)...)
+		lists = append(lists, p.raws...)
+	}
+	counted := make(map[string]int, len(refs))
+	for _, ref := range refs {
+		counted[ref.ID] = ref.MessageCount
 	}
 	ids, err := r.conversationsToFetch(ctx, sr.job, refs)
 	if err != nil {
@@ -219,8 +240,15 @@ func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Win
 		rows, raws, size = nil, nil, 0
 		return nil
 	}
-	decodeOne := func(_ string, body []byte) (conversationAnswer, error) {
+	decodeOne := func(id string, body []byte) (conversationAnswer, error) {
 		msgs, warnings, err := kinds.Messages(src, body)
+		if err == nil && len(msgs) < counted[id] {
+			// Messages are only ever added: fewer than the conversation
+			// counted means the API cut the answer (a cap), and one
+			// conversation cannot be asked for in pieces.
+			err = fmt.Errorf("conversation %s: the messages answer holds %d of the %d messages the conversation list counts (messageCount): the API cut it at a cap; the missing messages cannot be fetched",
+				id, len(msgs), counted[id])
+		}
 		return conversationAnswer{rows: msgs, warnings: warnings}, err
 	}
 	take := func(id string, body []byte, a conversationAnswer) error {
@@ -252,7 +280,7 @@ func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Win
 		}
 	}
 	sort.Strings(warnings)
-	raws = append(raws, load.Payload{Stream: sr.stream.Name, Start: w.Start, End: w.End, FetchedAt: fetchedAt, Body: list})
+	raws = append(raws, lists...)
 	return fetched{
 		Decoded: kinds.Decoded{Batch: load.MessageBatch(w.From, w.To, rows), Rows: received, Warnings: warnings, Out: rows},
 		raws:    raws, written: written,
