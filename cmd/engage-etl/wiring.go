@@ -67,7 +67,9 @@ func retryPolicy(t config.Tenant) engage.RetryPolicy {
 // runnerConfig is a pipeline runner's configuration, tuned by cfg.
 func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, instance string, now func() time.Time) pipeline.Config {
 	s := cfg.Sync
+	all, _ := cfg.Streams() // checked when the config was loaded
 	return pipeline.Config{
+		Catalog: all,
 		Store: store, Log: log, Now: now, Instance: instance,
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,

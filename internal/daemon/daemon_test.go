@@ -82,7 +82,7 @@ func newDaemon(t *testing.T, w *world, store *load.Store, instance, schedule str
 	for _, s := range catalog.All() {
 		schedules[s.Group] = schedule
 	}
-	runner := pipeline.Config{Store: store, Log: log, Now: w.sim.Now, Instance: instance, OnStream: m.Stream,
+	runner := pipeline.Config{Catalog: catalog.All(), Store: store, Log: log, Now: w.sim.Now, Instance: instance, OnStream: m.Stream,
 		WindowParallel: 3, StreamParallel: 3, MessageParallel: 4}
 	return &daemon.Daemon{Store: store, RunnerConfig: runner, Tenants: tenants, Streams: catalog.All(), Schedules: schedules,
 		Webhooks: webhooks, Metrics: m, Log: log, ShutdownTimeout: 10 * time.Second, RunAtStart: true}

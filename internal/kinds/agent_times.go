@@ -11,14 +11,15 @@ import (
 // agentTimes is a detail array of agent online or logged-in ranges (the
 // stream's TimeKind), into fact_agent_time.
 var agentTimes = Def{
-	Kind:     catalog.KindAgentTimes,
-	Shape:    extract.Shape{Paging: extract.OneBody, Element: "agent_times"},
-	Planning: PlanDays,
-	Fetch:    FetchWhole,
-	Capped:   true,
-	Cost:     1,
-	Replay:   ReplayWindows,
-	Lane:     LaneOther,
+	Kind:       catalog.KindAgentTimes,
+	Shape:      extract.Shape{Paging: extract.OneBody, Element: "agent_times"},
+	Planning:   PlanDays,
+	Fetch:      FetchWhole,
+	Reconciles: agentTimePairs,
+	Capped:     true,
+	Cost:       1,
+	Replay:     ReplayWindows,
+	Lane:       LaneOther,
 	Decode: elements("agent_times", func(src Source, e engage.AgentTimes) ([]transform.AgentTimeRow, error) {
 		return transform.AgentTimeRows(src.Stream.TimeKind, src.Location, e)
 	}, dayBatch(load.AgentTimeBatch)),

@@ -11,14 +11,15 @@ import (
 // cobrowse is the detail array of a window's co-browse sessions, into
 // fact_cobrowse_session.
 var cobrowse = Def{
-	Kind:     catalog.KindCobrowse,
-	Shape:    extract.Shape{Paging: extract.OneBody, Element: "cobrowse"},
-	Planning: PlanDays,
-	Fetch:    FetchWhole,
-	Capped:   true,
-	Cost:     2,
-	Replay:   ReplayWindows,
-	Lane:     LaneOther,
+	Kind:       catalog.KindCobrowse,
+	Shape:      extract.Shape{Paging: extract.OneBody, Element: "cobrowse"},
+	Planning:   PlanDays,
+	Fetch:      FetchWhole,
+	Reconciles: cobrowsePairs,
+	Capped:     true,
+	Cost:       2,
+	Replay:     ReplayWindows,
+	Lane:       LaneOther,
 	Decode: elements("cobrowse", func(src Source, e engage.CobrowseSession) ([]transform.CobrowseRow, error) {
 		return one(transform.Cobrowse(src.Location, e))
 	}, dayBatch(load.CobrowseBatch)),

@@ -11,14 +11,15 @@ import (
 // conversationAgents is the detail array of the agents each conversation
 // had, into fact_conversation_agent.
 var conversationAgents = Def{
-	Kind:     catalog.KindConversationAgents,
-	Shape:    extract.Shape{Paging: extract.OneBody, Element: "conversation_agents"},
-	Planning: PlanDays,
-	Fetch:    FetchWhole,
-	Capped:   true,
-	Cost:     3, // a row per conversation and agent
-	Replay:   ReplayWindows,
-	Lane:     LaneOther,
+	Kind:       catalog.KindConversationAgents,
+	Shape:      extract.Shape{Paging: extract.OneBody, Element: "conversation_agents"},
+	Planning:   PlanDays,
+	Fetch:      FetchWhole,
+	Reconciles: conversationAgentPairs,
+	Capped:     true,
+	Cost:       3, // a row per conversation and agent
+	Replay:     ReplayWindows,
+	Lane:       LaneOther,
 	Decode: elements("conversation_agents", func(src Source, e engage.ConversationAgent) ([]transform.ConversationAgentRow, error) {
 		return one(transform.ConversationAgent(e))
 	}, dayBatch(load.ConversationAgentBatch)),

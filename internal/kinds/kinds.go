@@ -52,6 +52,11 @@ type Def struct {
 	// Bucketed: its answers are bucketed report values, which verify asks
 	// again and compares with the warehouse.
 	Bucketed bool
+	// Reconciles are the bucketed reports that count what its rows are
+	// (reconcile.go): checked per day after each sync, kept in
+	// etl.reconciliation, and a day that disagrees after the lookback
+	// fails the stream's run.
+	Reconciles []Reconciliation
 	// Capped: its answer is a bare array with no paging, which an API may
 	// cut at a limit of its own without saying so (CONTRACT.md §4). An
 	// answer as long as the stream's max_elements, or, with none set, as

@@ -10,14 +10,15 @@ import (
 
 // visits is the detail array of a window's visits, into fact_visit.
 var visits = Def{
-	Kind:     catalog.KindVisits,
-	Shape:    extract.Shape{Paging: extract.OneBody, Element: "visits"},
-	Planning: PlanDays,
-	Fetch:    FetchWhole,
-	Capped:   true,
-	Cost:     3, // a row per visit
-	Replay:   ReplayWindows,
-	Lane:     LaneOther,
+	Kind:       catalog.KindVisits,
+	Shape:      extract.Shape{Paging: extract.OneBody, Element: "visits"},
+	Planning:   PlanDays,
+	Fetch:      FetchWhole,
+	Reconciles: visitPairs,
+	Capped:     true,
+	Cost:       3, // a row per visit
+	Replay:     ReplayWindows,
+	Lane:       LaneOther,
 	Decode: elements("visits", func(src Source, e engage.Visit) ([]transform.VisitRow, error) {
 		return one(transform.Visit(src.Location, e))
 	}, dayBatch(load.VisitBatch)),

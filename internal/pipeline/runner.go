@@ -76,6 +76,10 @@ type Config struct {
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}
+	// Catalog is every configured stream, where reconcile finds the report
+	// that counts a detail stream's rows when the run (one schedule group)
+	// does not include it; nil: the run's streams.
+	Catalog []catalog.Stream
 }
 
 // Runner runs streams against one warehouse. Build it with New; its Config
@@ -165,7 +169,7 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results, tenantErr := r.tenant(ctx, runID, jobs[t.ID], prog)
+			results, tenantErr := r.tenant(ctx, runID, jobs[t.ID], streams, prog)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Streams = append(res.Streams, results...)
@@ -181,7 +185,7 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 	return res, nil
 }
 
-func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, prog *progress) ([]StreamResult, error) {
+func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []catalog.Stream, prog *progress) ([]StreamResult, error) {
 	// A refused token cancels the tenant's context with the auth error as cause.
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -225,6 +229,12 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, prog *pro
 	}
 	if cause := context.Cause(ctx); engage.IsAuth(cause) {
 		return results, cause
+	}
+	if r.Catalog != nil {
+		all = r.Catalog
+	}
+	if ctx.Err() == nil {
+		r.reconcile(ctx, jobs, results, all)
 	}
 	return results, nil
 }

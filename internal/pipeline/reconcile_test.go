@@ -1,0 +1,89 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
+)
+
+// keepFirst keeps the first n elements of a JSON array answer.
+func keepFirst(n int) func(string) string {
+	return func(body string) string {
+		var elems []json.RawMessage
+		if json.Unmarshal([]byte(body), &elems) != nil || len(elems) <= n {
+			return body
+		}
+		b, _ := json.Marshal(elems[:n])
+		return string(b)
+	}
+}
+
+// chatConversations are the chat report's CONVERSATIONS streams.
+func chatConversations() []catalog.Stream {
+	var out []catalog.Stream
+	for _, s := range catalog.All() {
+		if s.Report == "chat" && s.Metric == "CONVERSATIONS" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestADetailStreamShortOfItsReportFailsLoudly: an API that drops
+// conversations from its detail answers (too few a day for any cap to show)
+// is caught by the chat report that counts them: every day past the
+// lookback fails the run, naming the day and both figures; the days within
+// the lookback are pending; each day's check is kept for bi.reconciliation.
+func TestADetailStreamShortOfItsReportFailsLoudly(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{})
+	f.retarget(t, rewriting(f.sim.Handler(), "/report/chat/conversations", keepFirst(5)))
+	streams := append(chatConversations(), stream(t, "conversations"))
+	res := f.sync(t, streams)
+	var conv pipeline.StreamResult
+	for _, s := range res.Streams {
+		if s.Stream == "conversations" {
+			conv = s
+		} else if s.Err != nil {
+			t.Errorf("%s failed: %v", s.Stream, s.Err)
+		}
+	}
+	var rec *pipeline.ReconcileError
+	if res.OK() || !errors.As(conv.Err, &rec) {
+		t.Fatalf("a sync 5 conversations a day short of the report passed: %v", conv.Err)
+	}
+	if msg := conv.Err.Error(); rec.Check.Detail != 5 || rec.Check.Report <= 5 || !strings.Contains(msg, "streams.conversations.max_elements") ||
+		!strings.Contains(msg, rec.Check.Day.String()) {
+		t.Errorf("the failure does not name the day, both figures and the key: %s", msg)
+	}
+	got := map[string]int{}
+	rows, err := f.store.Pool().Query(t.Context(), `SELECT pair || ' ' || status, count(*) FROM bi.reconciliation GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		var n int
+		rows.Scan(&k, &n)
+		got[k] = n
+	}
+	// 14 days: today is not over, 3 are within the 72 h lookback.
+	if got["conversations mismatch"] != 10 || got["conversations pending"] != 3 || got["conversations_by_channel mismatch"] != 10 {
+		t.Errorf("reconciliation kept %v, want 10 mismatched and 3 pending days per pair", got)
+	}
+
+	// Once the API answers whole again, a backfill of the range makes
+	// every day agree.
+	f.retarget(t, f.sim.Handler())
+	if res, err := f.runner.Backfill(t.Context(), f.tenants, streams, f.tenant.Start, f.tenant.Start.AddDays(14), true); err != nil || !res.OK() {
+		t.Fatalf("backfill: %v %s", err, failures(res))
+	}
+	if n := count(t, f, `SELECT count(*) FROM bi.reconciliation WHERE status <> 'ok'`); n != 0 {
+		t.Errorf("%d days still disagree after the backfill", n)
+	}
+}

@@ -1,0 +1,2 @@
+DROP VIEW bi.reconciliation;
+DROP TABLE etl.reconciliation;
