@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -187,8 +188,9 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 	if r := cli(t, env, "backfill", "--from", from, "--to", to, "--streams", "conversations"); !strings.Contains(r.stdout, "done)") {
 		t.Errorf("a second backfill should skip its windows: %s", r.stdout)
 	}
-	if r := cli(t, env, "status"); r.code != exitOK || !strings.Contains(r.stdout, "conversations") || !strings.Contains(r.stdout, "backfill") {
-		t.Errorf("status: %+v", r)
+	if r := cli(t, env, "status"); r.code != exitOK || !strings.Contains(r.stdout, "conversations") || !strings.Contains(r.stdout, "backfill") ||
+		!regexp.MustCompile(`acme\s+conversations_by_channel\s+[1-9]\d*\s+\d+\s+0\s+-`).MatchString(r.stdout) {
+		t.Errorf("status (with the reconciled days): %+v", r)
 	}
 	if r := cli(t, env, "verify", "--from", from, "--to", to, "--streams", "chat_*"); r.code != exitOK || !strings.Contains(r.stdout, "no drift") {
 		t.Errorf("verify after backfill: %+v", r)
@@ -199,6 +201,11 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 	r = cli(t, env, "verify", "--from", from, "--to", to, "--streams", "chat_done")
 	if r.code != exitFailed || !strings.Contains(r.stdout, "api ") || !strings.Contains(r.stderr, "differences") {
 		t.Errorf("verify with drift: %+v", r)
+	}
+	// The doubled report no longer counts what the conversations are.
+	r = cli(t, env, "verify", "--from", from, "--to", to, "--streams", "conversations")
+	if r.code != exitFailed || !strings.Contains(r.stdout, "reconciliation: conversations: on "+from) || !strings.Contains(r.stderr, "disagree") {
+		t.Errorf("verify of a detail stream its report no longer counts: %+v", r)
 	}
 	for _, args := range [][]string{
 		{"backfill", "--from", to, "--to", from},

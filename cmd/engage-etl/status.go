@@ -53,6 +53,30 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.TenantID, s.Stream, cursor, lag, last,
 			dash(s.LastMode), dash(s.LastStatus), s.LastRows, firstLine(s.LastError, 80))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printReconciliation(ctx, e, store)
+}
+
+// printReconciliation lists, per tenant and pair, the days whose detail
+// rows agree with the report that counts them, and the latest that does not.
+func printReconciliation(ctx context.Context, e *env, store *load.Store) error {
+	sums, err := store.ReconcileSummaries(ctx)
+	if err != nil || len(sums) == 0 {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tRECONCILED PAIR\tDAYS OK\tPENDING\tMISMATCH\tLATEST DAY OFF")
+	for _, s := range sums {
+		off := "-"
+		if s.LastOff.Status != "" {
+			c := s.LastOff.Check
+			off = fmt.Sprintf("%s (%s): %s %g, %s %g", c.Day, s.LastOff.Status, s.LastOff.DetailStream, c.Detail, s.LastOff.ReportStream, c.Report)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", s.TenantID, s.Pair, s.OK, s.Pending, s.Mismatch, off)
+	}
 	return tw.Flush()
 }
 

@@ -70,7 +70,7 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 	all, _ := cfg.Streams() // checked when the config was loaded
 	return pipeline.Config{
 		Catalog: all,
-		Store: store, Log: log, Now: now, Instance: instance,
+		Store:   store, Log: log, Now: now, Instance: instance,
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
 		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes, ListRefresh: s.ListRefresh,

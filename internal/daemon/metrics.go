@@ -76,6 +76,10 @@ var (
 	lagDesc = prometheus.NewDesc("engage_etl_stream_lag_seconds",
 		"Seconds between now and the stream's cursor: how far the warehouse is behind. "+
 			"Absent while engage_etl_warehouse_up is 0: the lag is unknown then.", []string{"tenant", "stream"}, nil)
+	reconcileDesc = prometheus.NewDesc("engage_etl_reconciliation_days",
+		"Local days of a tenant's reconciled pair (a detail stream against the report that counts the same thing) "+
+			"by status: ok, pending (differs within the lookback) or mismatch (differs after it: rows are missing). See bi.reconciliation.",
+		[]string{"tenant", "pair", "status"}, nil)
 	upDesc = prometheus.NewDesc("engage_etl_warehouse_up",
 		"1 when the warehouse answered this scrape's lag query, 0 when it did not (the lag series are left out).", nil, nil)
 )
@@ -90,6 +94,7 @@ type lagCollector struct{ store *load.Store }
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lagDesc
 	ch <- upDesc
+	ch <- reconcileDesc
 }
 
 func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
@@ -108,5 +113,14 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(s.Cursor).Seconds(), s.TenantID, s.Stream)
+	}
+	reconciled, err := c.store.ReconcileSummaries(ctx)
+	if err != nil {
+		return // the lag series are out already; up says the warehouse answered the first query
+	}
+	for _, r := range reconciled {
+		for status, n := range map[string]int{load.ReconcileOK: r.OK, load.ReconcilePending: r.Pending, load.ReconcileMismatch: r.Mismatch} {
+			ch <- prometheus.MustNewConstMetric(reconcileDesc, prometheus.GaugeValue, float64(n), r.TenantID, r.Pair, status)
+		}
 	}
 }

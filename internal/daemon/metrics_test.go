@@ -25,6 +25,11 @@ func TestMetricsWhileTheWarehouseIsDown(t *testing.T) {
 	if _, err := store.Pool().Exec(ctx, `INSERT INTO etl.cursor (tenant_id, stream, watermark) VALUES ('acme', 'conversations', now() - interval '1 hour')`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO etl.reconciliation (tenant_id, pair, day, detail_stream, report_stream, detail_value, report_value, groups, groups_off, status)
+VALUES ('acme', 'conversations', '2026-11-01', 'conversations', 'chat_conversations', 100, 263, 1, 1, 'mismatch'),
+       ('acme', 'conversations', '2026-11-02', 'conversations', 'chat_conversations', 288, 288, 1, 0, 'ok')`); err != nil {
+		t.Fatal(err)
+	}
 	m := daemon.NewMetrics(store)
 	m.APIObserver("acme")(engage.Attempt{Status: 200})
 	srv := httptest.NewServer((&daemon.Daemon{Store: store, Metrics: m}).Handler())
@@ -39,7 +44,9 @@ func TestMetricsWhileTheWarehouseIsDown(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	code, body := get()
-	for _, want := range []string{"engage_etl_warehouse_up 1", `engage_etl_stream_lag_seconds{stream="conversations",tenant="acme"}`} {
+	for _, want := range []string{"engage_etl_warehouse_up 1", `engage_etl_stream_lag_seconds{stream="conversations",tenant="acme"}`,
+		`engage_etl_reconciliation_days{pair="conversations",status="mismatch",tenant="acme"} 1`,
+		`engage_etl_reconciliation_days{pair="conversations",status="ok",tenant="acme"} 1`} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("warehouse up: %d, body lacks %q", code, want)
 		}

@@ -45,6 +45,8 @@ type statusData struct {
 	Failed     int
 	Late       int
 	Runs       []runRow
+	Reconciled []load.ReconcileSummary
+	Mismatched int // tenant pairs with a day that disagrees after the lookback
 	LoadFailed string
 }
 
@@ -87,11 +89,20 @@ func (d *Daemon) statusData(ctx context.Context, now time.Time) (*statusData, er
 	if err != nil {
 		return nil, err
 	}
+	reconciled, err := d.Store.ReconcileSummaries(ctx)
+	if err != nil {
+		return nil, err
+	}
 	groupOf := map[string]string{}
 	for _, s := range d.Streams {
 		groupOf[s.Name] = s.Group
 	}
-	data := &statusData{Now: now.UTC().Format(timeLayout), Refresh: 30}
+	data := &statusData{Now: now.UTC().Format(timeLayout), Refresh: 30, Reconciled: reconciled}
+	for _, r := range reconciled {
+		if r.Mismatch > 0 {
+			data.Mismatched++
+		}
+	}
 	tenants := map[string]bool{}
 	for _, s := range statuses {
 		tenants[s.TenantID] = true

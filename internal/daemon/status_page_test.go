@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engage-etl/engage-etl/internal/daemon"
 	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/testdb"
 	"github.com/engage-etl/engage-etl/internal/testtool"
@@ -249,5 +251,36 @@ func TestStatusPageEscapesWhatItShows(t *testing.T) {
 	}
 	if r, _ := http.Get(addr + "/nothing-here"); r == nil || r.StatusCode != 404 {
 		t.Errorf("GET /nothing-here: %v, want 404 (only / is the page)", r)
+	}
+}
+
+// TestStatusPageShowsReconciliation: a pair with a day that disagrees after
+// the lookback is counted in the header and listed with its latest day off
+// and both figures.
+func TestStatusPageShowsReconciliation(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t, testdb.Migrated(t))
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO etl.reconciliation (tenant_id, pair, day, detail_stream, report_stream, detail_value, report_value, groups, groups_off, status)
+VALUES ('acme', 'conversations', '2026-11-01', 'conversations', 'chat_conversations', 100, 263, 1, 1, 'mismatch'),
+       ('acme', 'conversations', '2026-11-02', 'conversations', 'chat_conversations', 288, 288, 1, 0, 'ok'),
+       ('acme', 'visits', '2026-11-02', 'visits', 'visit_visits', 40, 40, 1, 0, 'ok')`); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&daemon.Daemon{Store: store, Metrics: daemon.NewMetrics(store)}).Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	page := string(b)
+	if header := visibleText(page[:strings.Index(page, "</p>")]); !strings.Contains(header, "1 not reconciled") {
+		t.Errorf("header %q does not count the pair that is not reconciled", header)
+	}
+	rows := rowsOf(section(t, page, "Reconciliation"))
+	want := []string{"acme conversations conversations chat_conversations 1 0 1 2026-11-01 (mismatch) 100 263", "acme visits visits visit_visits 1 0 0 -"}
+	if len(rows) != 3 || rows[1] != want[0] || rows[2] != want[1] {
+		t.Errorf("reconciliation rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -146,3 +146,42 @@ ORDER BY 1`, tenantID, stream, from, to)
 		return r, row.Scan(&r[0], &r[1])
 	})
 }
+
+// ReconcileSummary is a tenant's pair over every day checked.
+type ReconcileSummary struct {
+	TenantID, Pair        string
+	OK, Pending, Mismatch int
+	LastOff               Reconciled // the latest day that disagrees; zero Day when none
+}
+
+// ReconcileSummaries sums etl.reconciliation per tenant and pair (status,
+// the status page, /metrics).
+func (s *Store) ReconcileSummaries(ctx context.Context) ([]ReconcileSummary, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT tenant_id, pair,
+       count(*) FILTER (WHERE status = 'ok')::int, count(*) FILTER (WHERE status = 'pending')::int,
+       count(*) FILTER (WHERE status = 'mismatch')::int,
+       (array_agg(day ORDER BY day DESC) FILTER (WHERE status <> 'ok'))[1],
+       (array_agg(detail_value::float8 ORDER BY day DESC) FILTER (WHERE status <> 'ok'))[1],
+       (array_agg(report_value::float8 ORDER BY day DESC) FILTER (WHERE status <> 'ok'))[1],
+       (array_agg(status ORDER BY day DESC) FILTER (WHERE status <> 'ok'))[1],
+       min(detail_stream), min(report_stream)
+FROM etl.reconciliation GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read reconciliation: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReconcileSummary, error) {
+		var r ReconcileSummary
+		var day *time.Time
+		var detail, report *float64
+		var status *string
+		err := row.Scan(&r.TenantID, &r.Pair, &r.OK, &r.Pending, &r.Mismatch, &day, &detail, &report, &status,
+			&r.LastOff.DetailStream, &r.LastOff.ReportStream)
+		if day != nil {
+			r.LastOff.Check = DayCheck{Day: civil.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}, Detail: *detail, Report: *report}
+			r.LastOff.Status = *status
+		}
+		r.LastOff.TenantID, r.LastOff.Pair = r.TenantID, r.Pair
+		return r, err
+	})
+}

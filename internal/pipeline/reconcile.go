@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
 )
@@ -67,7 +69,10 @@ func (r *Runner) reconcile(ctx context.Context, jobs []*job, results []StreamRes
 	}
 	for _, c := range order {
 		i := by[c.pair.Name+"\x00"+c.detail.Name]
-		err := r.reconcilePair(ctx, jobs[i], c.pair, c.detail, c.report)
+		off, err := r.reconcilePair(ctx, jobs[i], c.pair, c.detail, c.report)
+		for _, e := range off {
+			err = errors.Join(err, e)
+		}
 		if err == nil {
 			continue
 		}
@@ -115,27 +120,29 @@ func reportStream(all []catalog.Stream, pair kinds.Reconciliation) (catalog.Stre
 	return catalog.Stream{}, false
 }
 
-// reconcilePair checks one pair over the days of j's plan (j is either side).
-func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconciliation, detail, report catalog.Stream) error {
+// reconcilePair checks one pair over the days of j's plan (j is either
+// side), keeps each day's check, and returns the days that disagree after
+// the lookback.
+func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconciliation, detail, report catalog.Stream) ([]*ReconcileError, error) {
 	loc, now := j.tenant.Location, r.Now()
 	ws := j.plan.windows
 	from, to := ws[0].From, ws[len(ws)-1].To.AddDays(-1)
 	start, end := from.AddDays(-1).Start(loc), to.AddDays(1).Start(loc)
 	detailCovers, err := r.Store.Covered(ctx, j.tenant.ID, detail.Name, start, end)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	reportCovers, err := r.Store.Covered(ctx, j.tenant.ID, report.Name, start, end)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	checks, err := r.Store.Reconcile(ctx, load.ReconcileQuery{TenantKey: j.tenantKey, From: from, To: to, Detail: pair.Detail,
 		Report: pair.Report, Metric: pair.Metric, GroupBy: pair.GroupBy, Tolerance: pair.Tolerance})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var kept []load.Reconciled
-	var errs []error
+	var off []*ReconcileError
 	for _, c := range checks {
 		dayStart, dayEnd := c.Day.Start(loc), c.Day.AddDays(1).Start(loc)
 		loadedFrom := dayStart
@@ -152,15 +159,47 @@ func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconcili
 			status = load.ReconcilePending // read again by the next syncs
 		default:
 			status = load.ReconcileMismatch
-			errs = append(errs, &ReconcileError{Pair: pair.Name, DetailStream: detail.Name, ReportStream: report.Name, Check: c})
+			off = append(off, &ReconcileError{Pair: pair.Name, DetailStream: detail.Name, ReportStream: report.Name, Check: c})
 		}
 		kept = append(kept, load.Reconciled{TenantID: j.tenant.ID, Pair: pair.Name, DetailStream: detail.Name,
 			ReportStream: report.Name, Check: c, Status: status})
 	}
-	if err := r.Store.SaveReconciled(ctx, kept); err != nil {
-		errs = append(errs, err)
+	return off, r.Store.SaveReconciled(ctx, kept)
+}
+
+// Reconcile checks every pair of the configured streams (Catalog, else
+// streams) for the tenants' local days [from, to), from what the warehouse
+// holds, keeps each day's check, and returns the days that disagree after
+// the lookback (verify).
+func (r *Runner) Reconcile(ctx context.Context, tenants []Tenant, streams []catalog.Stream, from, to civil.Date) ([]*ReconcileError, error) {
+	all := streams
+	if r.Catalog != nil {
+		all = r.Catalog
 	}
-	return firstAndCount(errs)
+	var off []*ReconcileError
+	for _, t := range tenants {
+		key, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
+		if err != nil {
+			return off, err
+		}
+		j := &job{tenant: t, tenantKey: key, plan: plan{windows: extract.Plan(from, to, 1, t.Location)}}
+		if len(j.plan.windows) == 0 {
+			continue
+		}
+		for _, d := range streams {
+			for _, c := range pairsOf(d, all) {
+				if c.detail.Name != d.Name {
+					continue
+				}
+				got, err := r.reconcilePair(ctx, j, c.pair, c.detail, c.report)
+				if err != nil {
+					return off, err
+				}
+				off = append(off, got...)
+			}
+		}
+	}
+	return off, nil
 }
 
 // covers reports whether the merged ranges cover [start, end).
@@ -172,4 +211,3 @@ func covers(ranges [][2]time.Time, start, end time.Time) bool {
 	}
 	return false
 }
-

@@ -77,6 +77,12 @@ func TestADetailStreamShortOfItsReportFailsLoudly(t *testing.T) {
 		t.Errorf("reconciliation kept %v, want 10 mismatched and 3 pending days per pair", got)
 	}
 
+	// verify reconciles what the warehouse holds, and finds the same days.
+	from, to := f.tenant.Start, f.tenant.Start.AddDays(14)
+	if off, err := f.runner.Reconcile(t.Context(), f.tenants, streams, from, to); err != nil || len(off) != 30 {
+		t.Errorf("verify's reconciliation found %d days (%v), want 10 per pair", len(off), err)
+	}
+
 	// Once the API answers whole again, a backfill of the range makes
 	// every day agree.
 	f.retarget(t, f.sim.Handler())
@@ -85,5 +91,8 @@ func TestADetailStreamShortOfItsReportFailsLoudly(t *testing.T) {
 	}
 	if n := count(t, f, `SELECT count(*) FROM bi.reconciliation WHERE status <> 'ok'`); n != 0 {
 		t.Errorf("%d days still disagree after the backfill", n)
+	}
+	if off, err := f.runner.Reconcile(t.Context(), f.tenants, streams, from, to); err != nil || len(off) != 0 {
+		t.Errorf("verify's reconciliation still finds %d days (%v)", len(off), err)
 	}
 }
