@@ -45,7 +45,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		cursor, lag, last := "-", "-", "-"
 		if !s.Cursor.IsZero() {
 			cursor = s.Cursor.UTC().Format(time.RFC3339)
-			lag = now.Sub(s.Cursor).Round(time.Second).String()
+			lag = now.Sub(s.ReadThrough()).Round(time.Second).String()
 		}
 		if !s.LastRunAt.IsZero() {
 			last = s.LastRunAt.UTC().Format(time.RFC3339)

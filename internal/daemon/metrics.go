@@ -74,7 +74,8 @@ func (m *Metrics) APIObserver(tenant string) func(engage.Attempt) {
 
 var (
 	lagDesc = prometheus.NewDesc("engage_etl_stream_lag_seconds",
-		"Seconds between now and the stream's cursor: how far the warehouse is behind. "+
+		"Seconds between now and the moment the stream is read through (the later of its cursor and its last successful sync's start; "+
+			"an activity log's cursor is the API's newest event): how far the warehouse is behind. "+
 			"Absent while engage_etl_warehouse_up is 0: the lag is unknown then.", []string{"tenant", "stream"}, nil)
 	reconcileDesc = prometheus.NewDesc("engage_etl_reconciliation_days",
 		"Local days of a tenant's reconciled pair (a detail stream against the report that counts the same thing) "+
@@ -112,7 +113,7 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 		if s.Cursor.IsZero() {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(s.Cursor).Seconds(), s.TenantID, s.Stream)
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(s.ReadThrough()).Seconds(), s.TenantID, s.Stream)
 	}
 	reconciled, err := c.store.ReconcileSummaries(ctx)
 	if err != nil {

@@ -110,7 +110,7 @@ func (d *Daemon) statusData(ctx context.Context, now time.Time) (*statusData, er
 			LastRun: "never", Mode: dash(s.LastMode), Result: dash(s.LastStatus), Rows: s.LastRows, Error: s.LastError,
 			Failed: s.LastStatus == "failed"}
 		if !s.Cursor.IsZero() {
-			lag := now.Sub(s.Cursor)
+			lag := now.Sub(s.ReadThrough())
 			row.Cursor = s.Cursor.UTC().Format(timeLayout)
 			row.Lag = lag.Round(time.Second).String()
 			row.Late = lag > d.lateAfter(row.Group, now)

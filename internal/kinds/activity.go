@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"time"
+
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/decode"
 	"github.com/engage-etl/engage-etl/internal/engage"
@@ -20,6 +22,7 @@ var activity = Def{
 	Replay:      ReplayEvery,
 	Lane:        LaneActivity,
 	RequestKeys: "api.activity (page_param, size_param, first_page, sort)",
+	APIClock:    true,
 	Decode:      decodeActivity,
 }
 
@@ -29,11 +32,15 @@ func decodeActivity(src Source, body []byte) (Decoded, error) {
 	m := decode.NewRemapper(src.Dialect, "activity")
 	seen := map[string]bool{}
 	var rows []transform.ActivityRow
+	var newest time.Time
 	err := eachPage(m, body, src.Dialect.Activity.Items, func(e engage.ActivityEvent) error {
 		if e.Timestamp.Before(src.Window.Start) || seen[e.ID] {
 			return nil
 		}
 		seen[e.ID] = true
+		if e.Timestamp.After(newest) {
+			newest = e.Timestamp
+		}
 		row, err := transform.Activity(src.Stream.Log, src.Location, e)
 		rows = append(rows, row)
 		return err
@@ -41,5 +48,6 @@ func decodeActivity(src Source, body []byte) (Decoded, error) {
 	if err != nil {
 		return Decoded{}, err
 	}
-	return Decoded{Batch: load.ActivityBatch(src.Window.From, src.Window.To, rows), Rows: len(rows), Warnings: m.Missing(), Out: rows}, nil
+	return Decoded{Batch: load.ActivityBatch(src.Window.From, src.Window.To, rows), Rows: len(rows), Newest: newest,
+		Warnings: m.Missing(), Out: rows}, nil
 }

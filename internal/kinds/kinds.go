@@ -52,6 +52,11 @@ type Def struct {
 	// Bucketed: its answers are bucketed report values, which verify asks
 	// again and compares with the warehouse.
 	Bucketed bool
+	// APIClock: its cursor advances to the newest event time its answers
+	// held, the API's clock, never to the window's end, ours: an event the
+	// API records late, or a server whose clock is behind, is still read
+	// by the next window, which starts a lookback before that time.
+	APIClock bool
 	// Reconciles are the bucketed reports that count what its rows are
 	// (reconcile.go): checked per day after each sync, kept in
 	// etl.reconciliation, and a day that disagrees after the lookback
@@ -145,9 +150,10 @@ type Source struct {
 type Decoded struct {
 	Batch    load.Batch
 	Rows     int
-	Elements int      // the answer's array elements (Capped kinds); an element may make several rows
-	Warnings []string // optional fields no element had (see decode.Remapper.Missing)
-	Out      any      // the rows as transform made them ([]transform.XRow), for the decoders' fuzz test
+	Elements int       // the answer's array elements (Capped kinds); an element may make several rows
+	Newest   time.Time // APIClock kinds: the newest event time of the answer; zero when it held none
+	Warnings []string  // optional fields no element had (see decode.Remapper.Missing)
+	Out      any       // the rows as transform made them ([]transform.XRow), for the decoders' fuzz test
 }
 
 // defs lists every kind, one file each.

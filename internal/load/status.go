@@ -78,6 +78,21 @@ type StreamStatus struct {
 	LastRows         int64
 	LastMode         string
 	LastWarnings     []string // mapped answer fields the last run never saw
+	// LastOKSync is when the latest successful sync of the stream started:
+	// it read everything up to then.
+	LastOKSync time.Time
+}
+
+// ReadThrough is the moment up to which the stream is known to be read:
+// the later of its cursor and its last successful sync's start. An activity
+// log's cursor is the API's newest event (kinds.Def.APIClock), which a
+// quiet log leaves behind while every sync reads it up to date; lag is
+// measured from this.
+func (s StreamStatus) ReadThrough() time.Time {
+	if s.LastOKSync.After(s.Cursor) {
+		return s.LastOKSync
+	}
+	return s.Cursor
 }
 
 // Status lists every tenant and stream that has a cursor or a run.
@@ -88,11 +103,18 @@ WITH last AS (
            COALESCE(rs.error, '') AS error, rs.rows_received, r.mode, rs.warnings
     FROM etl.run_stream rs JOIN etl.run r USING (run_id)
     ORDER BY rs.tenant_id, rs.stream, rs.started_at DESC
+),
+ok_sync AS (
+    SELECT rs.tenant_id, rs.stream, max(rs.started_at) AS started_at
+    FROM etl.run_stream rs JOIN etl.run r USING (run_id)
+    WHERE rs.status = 'ok' AND r.mode = 'sync'
+    GROUP BY 1, 2
 )
 SELECT COALESCE(c.tenant_id, l.tenant_id), COALESCE(c.stream, l.stream), c.watermark,
        l.started_at, COALESCE(l.status, ''), COALESCE(l.error, ''), COALESCE(l.rows_received, 0), COALESCE(l.mode, ''),
-       COALESCE(l.warnings, '{}')
+       COALESCE(l.warnings, '{}'), o.started_at
 FROM etl.cursor c FULL JOIN last l ON l.tenant_id = c.tenant_id AND l.stream = c.stream
+LEFT JOIN ok_sync o ON o.tenant_id = COALESCE(c.tenant_id, l.tenant_id) AND o.stream = COALESCE(c.stream, l.stream)
 ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -101,9 +123,12 @@ ORDER BY 1, 2`)
 	var out []StreamStatus
 	for rows.Next() {
 		var st StreamStatus
-		var cursor, last *time.Time
-		if err := rows.Scan(&st.TenantID, &st.Stream, &cursor, &last, &st.LastStatus, &st.LastError, &st.LastRows, &st.LastMode, &st.LastWarnings); err != nil {
+		var cursor, last, okSync *time.Time
+		if err := rows.Scan(&st.TenantID, &st.Stream, &cursor, &last, &st.LastStatus, &st.LastError, &st.LastRows, &st.LastMode, &st.LastWarnings, &okSync); err != nil {
 			return nil, err
+		}
+		if okSync != nil {
+			st.LastOKSync = *okSync
 		}
 		if cursor != nil {
 			st.Cursor = *cursor

@@ -32,11 +32,12 @@ func newCheckpoint(ws []extract.Window, done []bool, now time.Time) *checkpoint 
 	return c
 }
 
-// commit runs fn, the window's transaction, with the watermark it must set:
+// commit runs fn, the window's transaction, with the watermark it may set:
 // the end of the contiguous run this window completes (never past now), or
-// zero when an earlier window is still missing. Commits of one stream are
-// serialised, so the watermark fn writes is always the right one.
-func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) error) error {
+// zero when an earlier window is still missing. fn returns the watermark it
+// wrote (an activity log's is the API's newest event). Commits of one
+// stream are serialised, so the watermark fn writes is always the right one.
+func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) (time.Time, error)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var advance time.Time
@@ -51,13 +52,14 @@ func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) error) error {
 			advance = c.now
 		}
 	}
-	if err := fn(advance); err != nil {
+	wrote, err := fn(advance)
+	if err != nil {
 		return err
 	}
 	c.done[i] = true
 	c.next = next
-	if advance.After(c.written) {
-		c.written = advance
+	if wrote.After(c.written) {
+		c.written = wrote
 	}
 	return nil
 }

@@ -15,12 +15,12 @@ func TestCheckpointAdvancesOnlyOverContiguousWindows(t *testing.T) {
 	cp := newCheckpoint(ws, make([]bool, len(ws)), now)
 	var got []time.Time
 	commit := func(i int, fail bool) {
-		err := cp.commit(i, func(advance time.Time) error {
+		err := cp.commit(i, func(advance time.Time) (time.Time, error) {
 			if fail {
-				return errors.New("rollback")
+				return time.Time{}, errors.New("rollback")
 			}
 			got = append(got, advance)
-			return nil
+			return advance, nil
 		})
 		if (err != nil) != fail {
 			t.Fatalf("window %d: err = %v", i, err)
@@ -48,7 +48,7 @@ func TestCheckpointCountsSkippedWindowsAsDone(t *testing.T) {
 	cp := newCheckpoint(ws, []bool{true, false, true, false}, ws[3].End.Add(time.Hour))
 	var got []time.Time
 	for _, i := range []int{1, 3} {
-		cp.commit(i, func(advance time.Time) error { got = append(got, advance); return nil })
+		cp.commit(i, func(advance time.Time) (time.Time, error) { got = append(got, advance); return advance, nil })
 	}
 	if !got[0].Equal(ws[2].End) || !got[1].Equal(ws[3].End) {
 		t.Errorf("advances = %v, want the ends of windows 2 and 3", got)

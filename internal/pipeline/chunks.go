@@ -28,6 +28,7 @@ func (r *Runner) chunkedWindow(ctx context.Context, sr *streamRun, i int) outcom
 	o := outcome{window: w}
 	var pages [][]byte
 	size, chunk := 0, 0
+	var newest time.Time // the API's newest event time over every chunk
 	fetchedAt := time.Now()
 	commit := func(last bool) error {
 		body := engage.JoinJSON(pages)
@@ -37,8 +38,12 @@ func (r *Runner) chunkedWindow(ctx context.Context, sr *streamRun, i int) outcom
 			r.keepFailed(ctx, sr.job, w, fetchedAt, err, []load.Raw{raw})
 			return fmt.Errorf("chunk %d: %w", chunk, err)
 		}
+		if d.Newest.After(newest) {
+			newest = d.Newest
+		}
 		c := load.WindowCommit{TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
-			Start: w.Start, End: w.End, Batch: d.Batch, Raws: []load.Raw{raw}, Rows: o.received + d.Rows, Lock: sr.lock}
+			Start: w.Start, End: w.End, Batch: d.Batch, Raws: []load.Raw{raw}, Rows: o.received + d.Rows, Lock: sr.lock,
+			AdvanceTo: newest} // an APIClock kind's cursor (commitWindow)
 		var n int64
 		if last {
 			n, err = r.commitWindow(ctx, sr, i, c)

@@ -103,17 +103,26 @@ func (r *Runner) windowCause(ctx, fctx context.Context, err error) error {
 // commitWindow commits what completes window i of a stream, under its
 // lock, with the cursor advance the checkpoint allows and, for a backfill,
 // the record that the window is finished.
+//
+// The cursor moves to the end of the contiguous run of committed windows,
+// or, for an APIClock kind, to the newest event time the window's answers
+// held (c.AdvanceTo, set by the caller), when the checkpoint lets it move.
 func (r *Runner) commitWindow(ctx context.Context, sr *streamRun, i int, c load.WindowCommit) (written int64, err error) {
 	c.Lock = sr.lock
-	err = sr.cp.commit(i, func(advanceTo time.Time) (err error) {
-		if sr.plan.advance {
+	apiClock := c.AdvanceTo
+	err = sr.cp.commit(i, func(advanceTo time.Time) (time.Time, error) {
+		c.AdvanceTo = time.Time{}
+		if sr.plan.advance && !advanceTo.IsZero() {
 			c.AdvanceTo = advanceTo
+			if sr.def.APIClock {
+				c.AdvanceTo = apiClock // zero when the answers held no event: the cursor stays
+			}
 		}
 		if sr.plan.backfill {
 			c.BackfillRun = sr.runID
 		}
 		written, err = r.Store.CommitWindow(ctx, c)
-		return err
+		return c.AdvanceTo, err
 	})
 	return written, err
 }

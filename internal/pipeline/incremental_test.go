@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/kinds"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
 )
 
 func selectStreams(t *testing.T, patterns ...string) []catalog.Stream {
@@ -339,5 +342,38 @@ func TestMessagesAreFetchedAgainOnlyForChangedConversations(t *testing.T) {
 	(SELECT count(DISTINCT conversation_id) FROM engage.fact_message)`).Scan(&raws, &conversations)
 	if raws != conversations {
 		t.Errorf("%d raw conversation answers kept, want one per conversation (%d)", raws, conversations)
+	}
+}
+
+// TestActivityCursorsFollowTheAPIsClock: an activity log's cursor is the
+// newest event the API returned, so the next read starts a lookback before
+// the API's time, not ours. With our clock two hours ahead of the API's, a
+// cursor at our now made the next read start after events the API stamped
+// since: they were never read.
+func TestActivityCursorsFollowTheAPIsClock(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		offset time.Duration // our clock minus the API's
+	}{{"our clock ahead", 2 * time.Hour}, {"our clock behind", -2 * time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // a database of its own (testdb)
+			f := newFixture(t, engagesim.Faults{})
+			f.runner = pipeline.New(pipeline.Config{Store: f.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Now: func() time.Time { return f.sim.Now().Add(tc.offset) }, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4})
+			s := stream(t, "activity_status")
+			for i := 0; i < 3; i++ {
+				if res := f.sync(t, []catalog.Stream{s}); !res.OK() {
+					t.Fatalf("sync %d failed:\n%s", i, failures(res))
+				}
+				f.sim.Advance(90 * time.Minute)
+			}
+			var loaded int
+			f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM engage.fact_activity_event WHERE log = 'status' AND occurred_at < $1`,
+				f.sim.Now().Add(-90*time.Minute)).Scan(&loaded)
+			if want := f.countEventsBefore(t, "status", f.sim.Now().Add(-90*time.Minute)); loaded != want {
+				t.Errorf("loaded %d of the %d events the API holds up to the last sync", loaded, want)
+			}
+		})
 	}
 }
