@@ -73,6 +73,6 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 		Store:   store, Log: log, Now: now, Instance: instance,
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
-		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes, ListRefresh: s.ListRefresh,
+		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes, ListRefresh: s.ListRefresh, OpenHorizon: s.OpenHorizon,
 	}
 }

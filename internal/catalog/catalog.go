@@ -115,6 +115,11 @@ type Stream struct {
 	// they are loaded in the same run: a fact keyed by another.
 	After    []string
 	Disabled bool // left out by Apply (config: enabled: false)
+	// Reopens: a report whose buckets count conversations by the day they
+	// started, so an old day's figure changes when a conversation of it
+	// closes late; a sync reads the days with open conversations again
+	// (see kinds.Def.Reopens).
+	Reopens bool
 }
 
 // DefaultSplitDownTo is the shortest piece a cut detail window is split
@@ -129,6 +134,9 @@ type Report struct {
 	Path     string
 	Metrics  []Metric
 	GroupBys []string
+	// ByConversationStart: its buckets count conversations by the day
+	// they started (Stream.Reopens).
+	ByConversationStart bool
 }
 
 // Metric is a report metric and its unit.
@@ -171,6 +179,7 @@ func (r Report) Streams() []Stream {
 				Name: name, Kind: KindReport, Method: "POST", Path: r.Path, Body: ReportBody,
 				Report: r.Name, Metric: m.Name, GroupBy: g, Unit: m.Unit,
 				WindowDays: reportWindowDays, Lookback: reportLookback, Group: "reports", Phase: PhaseFacts,
+				Reopens: r.ByConversationStart,
 			})
 		}
 	}

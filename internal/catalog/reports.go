@@ -10,7 +10,8 @@ var chatReport = Report{
 		{"CONVERSATIONS", Count}, {"MESSAGES", Count}, {"FIRST_RESPONSE_TIME", MeanSeconds},
 		{"CONVERSATION_DURATION", MeanSeconds}, {"DONE", Count}, {"UNRESOLVED", Count},
 	},
-	GroupBys: []string{"", "AGENT", "TEAM", "CHANNEL"},
+	GroupBys:            []string{"", "AGENT", "TEAM", "CHANNEL"},
+	ByConversationStart: true,
 }
 
 var sessionReport = Report{

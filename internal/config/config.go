@@ -72,6 +72,7 @@ type Sync struct {
 	WindowTimeout      time.Duration // one window's fetch, 429 waits and retries included
 	ChunkBytes         int           // a chunk of a paged window (activity logs): its memory and raw row
 	ListRefresh        time.Duration // a sync reads a list again only when it loaded longer ago; 0: every sync
+	OpenHorizon        time.Duration // a sync re-reads days this recent that hold open conversations; 0: only the lookback
 }
 
 // Defaults.
@@ -86,6 +87,7 @@ const (
 	DefaultWindowTimeout      = 30 * time.Minute
 	DefaultChunkBytes         = 4 << 20
 	DefaultListRefresh        = time.Hour
+	DefaultOpenHorizon        = 30 * 24 * time.Hour
 	DefaultTenantID           = "default"
 	DefaultTimezone           = "UTC"
 	maxRequestsPerSecondLimit = 1000
@@ -190,6 +192,7 @@ type fileSync struct {
 	WindowTimeout      string `yaml:"window_timeout"`
 	ChunkBytes         *int   `yaml:"chunk_bytes"`
 	ListRefresh        string `yaml:"list_refresh"`
+	OpenHorizon        string `yaml:"open_horizon"`
 }
 
 type fileTenant struct {
@@ -290,6 +293,15 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 			return nil, &Error{Key: "sync.list_refresh", Problem: fmt.Sprintf("%q is not a duration of zero or more", f.Sync.ListRefresh), Fix: "write e.g. 1h, or 0 to read the lists at every sync"}
 		}
 		c.Sync.ListRefresh = d
+	}
+	c.Sync.OpenHorizon = DefaultOpenHorizon
+	if f.Sync.OpenHorizon != "" {
+		d, err := ParseDuration(f.Sync.OpenHorizon)
+		if err != nil || d < 0 {
+			return nil, &Error{Key: "sync.open_horizon", Problem: fmt.Sprintf("%q is not a duration of zero or more", f.Sync.OpenHorizon),
+				Fix: "write e.g. 30d: how far back a sync re-reads the days that still hold open conversations (0: only the lookback)"}
+		}
+		c.Sync.OpenHorizon = d
 	}
 	if c.Sync.DefaultHistoryDays < 1 {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}

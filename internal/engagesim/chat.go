@@ -155,6 +155,12 @@ func (t *tenant) timeline(c *conv) timeline {
 	answer(c.agent)
 	talk(c.agent, 1+rng.IntN(12))
 	if rng.IntN(100) >= 88 { // left open
+		// Most are closed days later (a thread answered late, an e-mail
+		// closed in a weekly clean-up), long after a sync's lookback.
+		if rng.IntN(3) > 0 {
+			gap(2*24*3600, 6*24*3600)
+			tl.status = append(tl.status, statusChange{cur, "DONE", len(tl.msgs) - 1})
+		}
 		return tl
 	}
 	gap(60, 1800)

@@ -15,6 +15,7 @@ var conversationAgents = Def{
 	Shape:      extract.Shape{Paging: extract.OneBody, Element: "conversation_agents"},
 	Planning:   PlanDays,
 	Fetch:      FetchWhole,
+	Reopens:    true,
 	Reconciles: conversationAgentPairs,
 	Capped:     true,
 	Cost:       3, // a row per conversation and agent

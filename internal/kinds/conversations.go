@@ -16,6 +16,7 @@ var conversations = Def{
 	Shape:           extract.Shape{Paging: extract.OneBody, Element: "conversations"},
 	Planning:        PlanDays,
 	Fetch:           FetchWhole,
+	Reopens:         true,
 	Reconciles:      conversationPairs,
 	Capped:          true,
 	Cost:            3, // a row per conversation

@@ -52,6 +52,11 @@ type Def struct {
 	// Bucketed: its answers are bucketed report values, which verify asks
 	// again and compares with the warehouse.
 	Bucketed bool
+	// Reopens: its rows change while their conversation is open (status,
+	// end, counts, messages), so a sync also reads again the days before
+	// its lookback that still hold open conversations, back to
+	// sync.open_horizon (pipeline's Sync), until they close.
+	Reopens bool
 	// APIClock: its cursor advances to the newest event time its answers
 	// held, the API's clock, never to the window's end, ours: an event the
 	// API records late, or a server whose clock is behind, is still read

@@ -17,6 +17,7 @@ var messages = Def{
 	Shape:           extract.Shape{Paging: extract.OneBody, Element: "messages"},
 	Planning:        PlanDays,
 	Fetch:           FetchPerConversation,
+	Reopens:         true,
 	Reconciles:      messagePairs,
 	Cost:            5, // a request per conversation
 	Replay:          ReplayConversations,

@@ -2,7 +2,10 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 )
@@ -139,6 +142,24 @@ ORDER BY 1, 2`)
 		out = append(out, st)
 	}
 	return out, rows.Err()
+}
+
+// OpenDays returns the tenant's local days in [from, to) that hold a
+// conversation the warehouse has as open (no end yet), oldest first.
+func (s *Store) OpenDays(ctx context.Context, tenantID string, from, to civil.Date) ([]civil.Date, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT DISTINCT f.date_key FROM engage.fact_conversation f JOIN engage.dim_tenant t USING (tenant_key)
+WHERE t.tenant_id = $1 AND f.ended_at IS NULL AND f.date_key >= $2 AND f.date_key < $3
+ORDER BY 1`, tenantID, from.Key(), to.Key())
+	if err != nil {
+		return nil, fmt.Errorf("read the days with open conversations: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	days := make([]civil.Date, len(keys))
+	for i, k := range keys {
+		days[i] = civil.Date{Year: k / 10000, Month: time.Month(k / 100 % 100), Day: k % 100}
+	}
+	return days, err
 }
 
 // ChangedConversations returns which of the conversations (id -> the API's

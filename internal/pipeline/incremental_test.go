@@ -90,7 +90,11 @@ func TestVanishedReportGroupsVanishFromTheWarehouse(t *testing.T) {
 	// UNRESOLVED-by-agent report.
 	f := newFixture(t, engagesim.Faults{})
 	s := stream(t, "chat_unresolved_by_agent")
-	f.sync(t, []catalog.Stream{s})
+	// Some close days later, after the report's lookback: the sync knows
+	// which old days to read again from the conversations it loaded.
+	streams := []catalog.Stream{s, stream(t, "conversations")}
+	f.runner.OpenHorizon = 30 * 24 * time.Hour
+	f.sync(t, streams)
 	groups := func() map[string]string {
 		out := map[string]string{}
 		rows, _ := f.store.Pool().Query(context.Background(), `SELECT day::text || ' ' || group_value, value::text FROM bi.report_metric WHERE metric = 'UNRESOLVED' AND group_by = 'AGENT'`)
@@ -104,7 +108,7 @@ func TestVanishedReportGroupsVanishFromTheWarehouse(t *testing.T) {
 	}
 	before := groups()
 	f.sim.Advance(30 * time.Hour)
-	if res := f.sync(t, []catalog.Stream{s}); !res.OK() {
+	if res := f.sync(t, streams); !res.OK() {
 		t.Fatalf("sync failed:\n%s", failures(res))
 	}
 	after := groups()

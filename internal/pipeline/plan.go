@@ -34,10 +34,58 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 		default:
 			from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
 			p.windows = extract.Plan(from, to, s.WindowDays, t.Location)
+			reopen, err := r.openDays(ctx, t, s, cursor, from, now)
+			if err != nil {
+				return p, err
+			}
+			p.windows = append(reopen, p.windows...)
 		}
 		return p, nil
 	})
 }
+
+// openDays plans the days before from that still hold an open
+// conversation, back to OpenHorizon, for a stream whose rows change while
+// their conversation is open: an e-mail thread closed on its fifth day
+// converges, although the lookback passed it. A detail stream
+// (kinds.Def.Reopens) reads them in windows of up to reopenWindowDays from
+// each such day (an answer at the API's cap is split as any other), a
+// report counting conversations by their start (catalog.Stream.Reopens) in
+// one request from the oldest: a few requests per stream and sync while
+// conversations stay open.
+func (r *Runner) openDays(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time, from civil.Date, now time.Time) ([]extract.Window, error) {
+	detail := kinds.Of(s.Kind).Reopens
+	if (!detail && !s.Reopens) || r.OpenHorizon <= 0 || cursor.IsZero() {
+		return nil, nil
+	}
+	days, err := r.Store.OpenDays(ctx, t.ID, civil.Of(now.Add(-r.OpenHorizon), t.Location), from)
+	if err != nil || len(days) == 0 {
+		return nil, err
+	}
+	if !detail {
+		return extract.Plan(days[0], from, maxReopenDays, t.Location), nil
+	}
+	var ws []extract.Window
+	for i := 0; i < len(days); {
+		end := days[i].AddDays(reopenWindowDays)
+		if end.After(from) {
+			end = from
+		}
+		ws = append(ws, extract.Plan(days[i], end, reopenWindowDays, t.Location)...)
+		for i < len(days) && days[i].Before(end) {
+			i++
+		}
+	}
+	return ws, nil
+}
+
+// reopenWindowDays and maxReopenDays bound the windows of days with open
+// conversations: a week of a detail stream, and of a report (whose answer
+// is days × groups, small) as many days as a window may have.
+const (
+	reopenWindowDays = 7
+	maxReopenDays    = 92
+)
 
 // Backfill loads the local days [from, to) of every stream, whatever the
 // cursors say. Windows an earlier backfill finished are skipped unless redo,

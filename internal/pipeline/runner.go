@@ -73,6 +73,10 @@ type Config struct {
 	// rules: a state as a whole) whose last load succeeded less than this
 	// long ago by Now. 0 reads every list at every sync.
 	ListRefresh time.Duration
+	// OpenHorizon: Sync reads again, beyond the lookback, the days up to
+	// this long ago that hold open conversations (kinds.Def.Reopens); 0
+	// reads only the lookback.
+	OpenHorizon time.Duration
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}
