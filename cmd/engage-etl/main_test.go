@@ -189,8 +189,9 @@ func TestBackfillStatusAndVerifyFromTheCommandLine(t *testing.T) {
 		t.Errorf("a second backfill should skip its windows: %s", r.stdout)
 	}
 	if r := cli(t, env, "status"); r.code != exitOK || !strings.Contains(r.stdout, "conversations") || !strings.Contains(r.stdout, "backfill") ||
-		!regexp.MustCompile(`acme\s+conversations_by_channel\s+[1-9]\d*\s+\d+\s+0\s+-`).MatchString(r.stdout) {
-		t.Errorf("status (with the reconciled days): %+v", r)
+		!regexp.MustCompile(`acme\s+conversations_by_channel\s+[1-9]\d*\s+\d+\s+0\s+-`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "tenant acme: the API's clock is 1h0m") || !strings.Contains(r.stdout, "behind ours") {
+		t.Errorf("status (with the reconciled days, and the simulator's clock an hour behind): %+v", r)
 	}
 	if r := cli(t, env, "verify", "--from", from, "--to", to, "--streams", "chat_*"); r.code != exitOK || !strings.Contains(r.stdout, "no drift") {
 		t.Errorf("verify after backfill: %+v", r)

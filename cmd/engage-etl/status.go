@@ -56,7 +56,35 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := printClockSkew(ctx, e, store); err != nil {
+		return err
+	}
 	return printReconciliation(ctx, e, store)
+}
+
+// clockSkewShown is how far the API's clock may be from ours unmentioned.
+const clockSkewShown = time.Minute
+
+// printClockSkew says which tenants' API clocks differ from ours by more
+// than a minute: their activity cursors follow the API's clock, so their
+// cursors and lags read oddly against ours.
+func printClockSkew(ctx context.Context, e *env, store *load.Store) error {
+	clocks, err := store.APIClocks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range clocks {
+		if c.Skew.Abs() <= clockSkewShown {
+			continue
+		}
+		way := "ahead of"
+		if c.Skew < 0 {
+			way = "behind"
+		}
+		fmt.Fprintf(e.stdout, "tenant %s: the API's clock is %s %s ours (at %s); activity cursors follow the API's clock\n",
+			c.TenantID, c.Skew.Abs().Round(time.Second), way, c.ObservedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // printReconciliation lists, per tenant and pair, the days whose detail

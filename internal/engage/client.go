@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +66,17 @@ type Client struct {
 	log      *slog.Logger
 	observe  func(Attempt)
 	jitterFn func(time.Duration) time.Duration
+	skew     atomic.Int64 // the server's clock minus ours, in ms, from the latest Date header; see ClockSkew
+	skewSeen atomic.Bool
+}
+
+// ClockSkew returns how far the server's clock was ahead of ours (negative:
+// behind) at its latest answer, from its Date header, to the second; ok is
+// false until an answer had one. The API stamps events by its clock, and an
+// activity log's cursor follows it (kinds.Def.APIClock): status says so
+// when the two differ by more than a minute.
+func (c *Client) ClockSkew() (skew time.Duration, ok bool) {
+	return time.Duration(c.skew.Load()) * time.Millisecond, c.skewSeen.Load()
 }
 
 // Option configures a Client.
@@ -278,6 +290,11 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	}
 	defer resp.Body.Close()
 	status = resp.StatusCode
+	if at, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		// Date has whole seconds: half a second is the midpoint of its error.
+		c.skew.Store(at.Add(500 * time.Millisecond).Sub(time.Now()).Milliseconds())
+		c.skewSeen.Store(true)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(req.Method, req.Path, resp)
 	}

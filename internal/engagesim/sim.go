@@ -316,6 +316,9 @@ func (s *Server) serve(h handler) http.Handler {
 			time.Sleep(s.cfg.Latency)
 		}
 		now := s.clock.now()
+		// The answer says what time it is on the simulated clock, as a
+		// server's Date header says its own (the client reads the skew).
+		w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 

@@ -203,3 +203,36 @@ GROUP BY m.conversation_id`, tenantID, ids)
 	}
 	return changed, nil
 }
+
+// APIClock is how far a tenant's API clock was from ours.
+type APIClock struct {
+	TenantID   string
+	Skew       time.Duration // the API's clock minus ours
+	ObservedAt time.Time
+}
+
+// SaveAPIClock keeps a tenant's latest clock skew.
+func (s *Store) SaveAPIClock(ctx context.Context, c APIClock) error {
+	return retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `
+INSERT INTO etl.api_clock (tenant_id, skew_ms, observed_at) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id) DO UPDATE SET skew_ms = EXCLUDED.skew_ms, observed_at = EXCLUDED.observed_at`,
+			c.TenantID, c.Skew.Milliseconds(), c.ObservedAt)
+		return err
+	})
+}
+
+// APIClocks lists every tenant's latest clock skew.
+func (s *Store) APIClocks(ctx context.Context) ([]APIClock, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, skew_ms, observed_at FROM etl.api_clock ORDER BY tenant_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read the API clocks: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIClock, error) {
+		var c APIClock
+		var ms int64
+		err := row.Scan(&c.TenantID, &ms, &c.ObservedAt)
+		c.Skew = time.Duration(ms) * time.Millisecond
+		return c, err
+	})
+}

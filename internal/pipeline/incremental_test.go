@@ -381,3 +381,21 @@ func TestActivityCursorsFollowTheAPIsClock(t *testing.T) {
 		})
 	}
 }
+
+// TestTheAPIsClockSkewIsKept: the skew of the API's clock (its Date
+// header) against ours is kept per tenant for status, to the second.
+func TestTheAPIsClockSkewIsKept(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{})
+	if res := f.sync(t, []catalog.Stream{stream(t, "activity_status")}); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	clocks, err := f.store.APIClocks(context.Background())
+	if err != nil || len(clocks) != 1 {
+		t.Fatalf("API clocks: %v %v", clocks, err)
+	}
+	// The simulator's clock stands at simNow, a month or more behind ours.
+	if want := f.sim.Now().Sub(time.Now()); clocks[0].TenantID != "vienna" || (clocks[0].Skew-want).Abs() > 2*time.Second {
+		t.Errorf("kept skew %s for %s, want %s", clocks[0].Skew, clocks[0].TenantID, want)
+	}
+}

@@ -240,6 +240,14 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []cat
 	if ctx.Err() == nil {
 		r.reconcile(ctx, jobs, results, all)
 	}
+	if len(jobs) > 0 && jobs[0].tenant.Client != nil {
+		if skew, ok := jobs[0].tenant.Client.ClockSkew(); ok {
+			clock := load.APIClock{TenantID: jobs[0].tenant.ID, Skew: skew, ObservedAt: time.Now()}
+			if err := r.Store.SaveAPIClock(context.WithoutCancel(ctx), clock); err != nil {
+				r.Log.Warn("cannot keep the API's clock skew", "tenant", clock.TenantID, "error", err)
+			}
+		}
+	}
 	return results, nil
 }
 
