@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/kinds"
+	"github.com/engage-etl/engage-etl/internal/load"
 	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
@@ -56,6 +58,11 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 	w := extract.Plan(day, day.AddDays(1), 1, t.Location)[0]
 	var conversation string // one the day had, to ask its messages
 	var out []Probe
+	// What the API says twice: the day's rows of each detail stream, and
+	// the day's total of each ungrouped report (see crossCheck).
+	details := map[string]int{} // stream -> rows answered, index in out below
+	detailAt := map[string]int{}
+	totals := map[string]float64{} // report + metric -> the day's total
 	for _, key := range order {
 		e := endpoints[key]
 		p := Probe{TenantID: t.ID, Endpoint: key, Streams: e.streams}
@@ -80,6 +87,9 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 			} else { // a conversations stream that asks the same endpoint
 				_, err = extract.Answer(ctx, t.api(), s, def.Shape, w, refs)
 			}
+			if def.Capped {
+				details[s.Name], detailAt[s.Name] = n, len(out)
+			}
 		case def.Fetch == kinds.FetchPerConversation:
 			if conversation == "" {
 				p.OK, p.Result = true, "not asked: the day had no conversation"
@@ -98,8 +108,14 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 			_, err = extract.Answer(ctx, t.api(), s, def.Shape, src.Window, func(body []byte) error {
 				d, err := def.Decode(src, body)
 				n, warnings = d.Rows, d.Warnings
+				if b, ok := d.Batch.(load.ReportBatch); ok && err == nil && s.GroupBy == "" {
+					totals[s.Report+" "+s.Metric] = reportTotal(b)
+				}
 				return err
 			})
+			if def.Capped {
+				details[s.Name], detailAt[s.Name] = n, len(out)
+			}
 		}
 		pathKey := "streams." + s.Name + ".path"
 		switch {
@@ -114,8 +130,41 @@ func Check(ctx context.Context, t Tenant, streams []catalog.Stream, day civil.Da
 			break
 		}
 	}
+	crossCheck(out, streams, details, detailAt, totals)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].OK && !out[j].OK })
 	return out
+}
+
+// crossCheck marks a detail stream's probe whose day holds fewer rows than
+// the ungrouped report that counts them says (kinds.Def.Reconciles): the
+// answer was most likely cut at the API's cap.
+func crossCheck(out []Probe, streams []catalog.Stream, details, detailAt map[string]int, totals map[string]float64) {
+	for _, s := range streams {
+		n, probed := details[s.Name]
+		if !probed || !out[detailAt[s.Name]].OK {
+			continue
+		}
+		for _, pair := range kinds.Of(s.Kind).Reconciles {
+			total, ok := totals[pair.Report+" "+pair.Metric]
+			if pair.GroupBy != "" || pair.Spans || (pair.Stream != "" && pair.Stream != s.Name) || !ok || float64(n) >= total {
+				continue
+			}
+			p := &out[detailAt[s.Name]]
+			p.OK = false
+			p.Result = fmt.Sprintf("%s, but the %s report counts %g %s for the day: the answer is cut at the API's cap, "+
+				"or misses rows; set streams.%s.max_elements to %d if the API stops there", p.Result, pair.Report, total, pair.Metric, s.Name, n)
+		}
+	}
+}
+
+// reportTotal sums a report answer's values (an ungrouped one: one a day).
+func reportTotal(b load.ReportBatch) float64 {
+	var sum float64
+	for _, r := range b.Rows {
+		v, _ := strconv.ParseFloat(r.Value, 64)
+		sum += v
+	}
+	return sum
 }
 
 // diagnose says what an answer means for the configuration.
