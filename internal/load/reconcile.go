@@ -185,3 +185,21 @@ FROM etl.reconciliation GROUP BY 1, 2 ORDER BY 1, 2`)
 		return r, err
 	})
 }
+
+// ShortDays returns the local days of [from, to) whose last check found a
+// detail stream's rows fewer than its report counts (pending or mismatch):
+// a cut answer the cap did not show, fetched in pieces at the next sync.
+func (s *Store) ShortDays(ctx context.Context, tenantID, detailStream string, from, to civil.Date) ([]civil.Date, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT DISTINCT day FROM etl.reconciliation
+WHERE tenant_id = $1 AND detail_stream = $2 AND status <> 'ok' AND detail_value < report_value AND day >= $3 AND day < $4
+ORDER BY 1`, tenantID, detailStream, from.String(), to.String())
+	if err != nil {
+		return nil, fmt.Errorf("read the days short of their report: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (civil.Date, error) {
+		var day time.Time
+		err := row.Scan(&day)
+		return civil.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}, err
+	})
+}

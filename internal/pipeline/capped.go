@@ -42,8 +42,14 @@ type capWatch struct {
 	split      map[int]bool  // windows fetched again: split whatever their length
 }
 
-func newCapWatch(s catalog.Stream) *capWatch {
-	return &capWatch{configured: s.MaxElements, byLength: map[int][]int{}, split: map[int]bool{}}
+// newCapWatch starts a stream's run with the windows split names fetched
+// in pieces whatever their answer (their day fell short of its report).
+func newCapWatch(s catalog.Stream, split []int) *capWatch {
+	c := &capWatch{configured: s.MaxElements, byLength: map[int][]int{}, split: map[int]bool{}}
+	for _, i := range split {
+		c.split[i] = true
+	}
+	return c
 }
 
 // limit is the length at which an answer is taken for cut; 0: none known.
@@ -161,7 +167,8 @@ func (r *Runner) uncut(ctx context.Context, sr *streamRun, i int, w extract.Wind
 	if err != nil {
 		return whole, nil, err
 	}
-	if !sr.caps.suspect(i, whole.Elements) && !sr.caps.splitAgain(i) {
+	suspect := sr.caps.suspect(i, whole.Elements)
+	if !suspect && !sr.caps.splitAgain(i) {
 		return whole, nil, nil
 	}
 	// Until the cap is known for sure, a piece as long as the whole answer
@@ -181,7 +188,9 @@ func (r *Runner) uncut(ctx context.Context, sr *streamRun, i int, w extract.Wind
 	}
 	switch {
 	case total > whole.Elements:
-		sr.caps.confirm(i, whole.Elements)
+		if suspect { // a window split for its day's shortfall says nothing of the cap's length
+			sr.caps.confirm(i, whole.Elements)
+		}
 		sr.log.Info("the answer was cut at the API's cap: fetched in pieces", "window_start", w.From.String(),
 			"elements", whole.Elements, "in_pieces", total, "pieces", len(pieces))
 	case sr.caps.limit() == 0:
@@ -210,7 +219,10 @@ func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Windo
 		if err != nil {
 			return nil, err
 		}
-		if f.Elements >= limit {
+		// A cap known for sure cuts every answer at it; a guessed one (the
+		// whole answer's length) only an answer exactly that long: a piece
+		// that holds more than its cut whole is whole.
+		if known := sr.caps.limit() > 0; (known && f.Elements >= limit) || (!known && f.Elements == limit) {
 			more, err := r.fetchPieces(ctx, sr, p, f.Elements, limit, false, fetch)
 			if err != nil {
 				return nil, err

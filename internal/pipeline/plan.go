@@ -39,9 +39,52 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 				return p, err
 			}
 			p.windows = append(reopen, p.windows...)
+			if err := r.planShortDays(ctx, t, s, &p); err != nil {
+				return p, err
+			}
 		}
 		return p, nil
 	})
+}
+
+// planShortDays marks, for a Capped kind, the windows of the days whose
+// rows fell short of their report at the last reconciliation, to be
+// fetched in pieces (capped.go) whatever their answer's length: a cap
+// that no two answers showed. A short day the plan does not hold (past
+// the lookback) gets a window of its own, back to OpenHorizon (or the
+// lookback), planned first: the windows that move the cursor stay last.
+func (r *Runner) planShortDays(ctx context.Context, t Tenant, s catalog.Stream, p *plan) error {
+	if !kinds.Of(s.Kind).Capped || len(p.windows) == 0 {
+		return nil
+	}
+	now := r.Now()
+	days, err := r.Store.ShortDays(ctx, t.ID, s.Name, civil.Of(now.Add(-max(r.OpenHorizon, s.Lookback)), t.Location), civil.Of(now, t.Location))
+	if err != nil {
+		return err
+	}
+	var before []extract.Window
+	for _, d := range days {
+		found := false
+		for i, w := range p.windows {
+			if !d.Before(w.From) && d.Before(w.To) {
+				p.split = append(p.split, i)
+				found = true
+			}
+		}
+		if !found { // past the lookback: first, so the cursor's windows stay last
+			before = append(before, extract.Plan(d, d.AddDays(1), 1, t.Location)...)
+		}
+	}
+	if len(before) > 0 {
+		for k := range p.split {
+			p.split[k] += len(before)
+		}
+		for i := range before {
+			p.split = append(p.split, i)
+		}
+		p.windows = append(before, p.windows...)
+	}
+	return nil
 }
 
 // openDays plans the days before from that still hold an open
@@ -167,9 +210,10 @@ type plan struct {
 	windows  []extract.Window
 	done     []bool // windows already finished (by an earlier backfill, or a list loaded recently)
 	skipped  int
-	advance  bool // commits may move the cursor
-	backfill bool // record finished windows for resuming
-	fresh    bool // a list loaded less than ListRefresh ago: its one window is done
+	advance  bool  // commits may move the cursor
+	backfill bool  // record finished windows for resuming
+	fresh    bool  // a list loaded less than ListRefresh ago: its one window is done
+	split    []int // windows fetched in pieces whatever their answer: their day fell short of its report
 }
 
 // todo lists the windows not done yet.

@@ -1,12 +1,17 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
+	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
 	"github.com/engage-etl/engage-etl/internal/pipeline"
 )
@@ -95,4 +100,46 @@ func TestADetailStreamShortOfItsReportFailsLoudly(t *testing.T) {
 	if off, err := f.runner.Reconcile(t.Context(), f.tenants, streams, from, to); err != nil || len(off) != 0 {
 		t.Errorf("verify's reconciliation still finds %d days (%v)", len(off), err)
 	}
+}
+
+// TestADayShortOfItsReportIsFetchedInPiecesAtTheNextSync: an API that cuts
+// the answers of two whole days only (no two answers stop at the same
+// length, so no cap shows) leaves those days short of the chat report; the
+// first sync fails for the day past the lookback, and the next fetches both
+// days in pieces, which the API answers whole: every day agrees.
+func TestADayShortOfItsReportIsFetchedInPiecesAtTheNextSync(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{})
+	today := civil.Of(simNow, f.tenant.Location)
+	cut := map[int64]bool{} // the starts of the whole days the API cuts
+	for _, d := range []civil.Date{today.AddDays(-2), today.AddDays(-6)} {
+		cut[d.Start(f.tenant.Location).UnixMilli()] = true
+	}
+	sim := f.sim.Handler()
+	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var filter struct{ From, To int64 }
+		json.Unmarshal(body, &filter)
+		if !strings.HasSuffix(r.URL.Path, "/report/chat/conversations") || !cut[filter.From] || filter.To-filter.From < 23*3600*1000 {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		rewriting(sim, "/report/chat/conversations", keepFirst(3)).ServeHTTP(w, r)
+	}))
+	streams := append(chatConversations(), stream(t, "conversations"))
+	f.runner.OpenHorizon = 30 * 24 * time.Hour
+	if res := f.sync(t, streams); res.OK() {
+		t.Fatal("the first sync passed with a day past the lookback short of its report")
+	}
+	if n := count(t, f, `SELECT count(*) FROM bi.reconciliation WHERE pair = 'conversations' AND status <> 'ok'`); n != 2 {
+		t.Errorf("%d days short after the first sync, want the 2 cut ones", n)
+	}
+	if res := f.sync(t, streams); !res.OK() {
+		t.Fatalf("the second sync:\n%s", failures(res))
+	}
+	if n := count(t, f, `SELECT count(*) FROM bi.reconciliation WHERE status <> 'ok'`); n != 0 {
+		t.Errorf("%d days still disagree after the second sync", n)
+	}
+	exact(t, f, []catalog.Stream{stream(t, "conversations")}, f.tenant.Start, today.AddDays(1), 0)
 }

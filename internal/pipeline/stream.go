@@ -99,7 +99,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
-	sr := &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
+	sr := &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s, p.split), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
 	todo := p.todo()
 	outcomes := r.launch(ctx, sr, todo)
 	var errs []error
