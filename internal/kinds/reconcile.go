@@ -45,8 +45,16 @@ WHERE f.tenant_key = $1 AND f.date_key BETWEEN $2 AND $3 GROUP BY 1, 2`},
 SELECT date_key, user_id, count(*)::numeric FROM engage.fact_conversation_agent
 WHERE tenant_key = $1 AND date_key BETWEEN $2 AND $3 GROUP BY 1, 2`},
 	}
+	// The messages stream loads the messages of the conversations that
+	// started in its windows, so it counts against chat MESSAGES, the
+	// messages of the conversations started each day; the message report
+	// counts by the day sent, which on a range's first days includes
+	// messages of conversations started before it.
 	messagePairs = []Reconciliation{
-		{Name: "messages", Report: "message", Metric: "MESSAGES", Detail: countPerDay("engage.fact_message")},
+		{Name: "messages", Report: "chat", Metric: "MESSAGES", Detail: `
+SELECT f.date_key, '', count(*)::numeric FROM engage.fact_message m
+JOIN engage.fact_conversation f ON f.tenant_key = m.tenant_key AND f.conversation_id = m.conversation_id
+WHERE m.tenant_key = $1 AND f.date_key BETWEEN $2 AND $3 GROUP BY 1`},
 	}
 	visitPairs = []Reconciliation{
 		{Name: "visits", Report: "visit", Metric: "VISITS", Detail: countPerDay("engage.fact_visit")},

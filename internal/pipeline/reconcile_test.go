@@ -143,3 +143,20 @@ func TestADayShortOfItsReportIsFetchedInPiecesAtTheNextSync(t *testing.T) {
 	}
 	exact(t, f, []catalog.Stream{stream(t, "conversations")}, f.tenant.Start, today.AddDays(1), 0)
 }
+
+// TestABackfillOfLaterDaysReconciles: a range that starts after the first
+// day of the tenant's history has rows (messages sent, agents' ranges
+// running) of conversations and days before it; no pair counts them
+// against the range's first days.
+func TestABackfillOfLaterDaysReconciles(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	f := newFixture(t, engagesim.Faults{})
+	from := f.tenant.Start.AddDays(5)
+	res, err := f.runner.Backfill(t.Context(), f.tenants, catalog.All(), from, civil.Of(simNow, f.tenant.Location).AddDays(1), false)
+	if err != nil || !res.OK() {
+		t.Fatalf("backfill: %v\n%s", err, failures(res))
+	}
+	if n := count(t, f, `SELECT count(*) FROM bi.reconciliation WHERE status = 'ok'`); n == 0 {
+		t.Error("nothing reconciled")
+	}
+}
