@@ -4,7 +4,10 @@
 // windows are planned, how long it takes (its cost rank), how a window is
 // fetched and committed (whole, in chunks, or per conversation), which kept
 // answers a rebuild replays and in which lane, what a check names when the
-// API refuses its request, and whether verify reconciles it.
+// API refuses its request, whether verify compares its buckets, which
+// reports count what its rows are (Reconciles, reconcile.go), whether an API
+// may cut its answers at a cap (Capped), whether its rows change while a
+// conversation is open (Reopens), and whose clock moves its cursor (APIClock).
 //
 // The runner (internal/pipeline) asks Of(kind) and never switches on a
 // kind. Adding a kind is one file here with its Def, one entry in defs, its
