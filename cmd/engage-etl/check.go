@@ -44,7 +44,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--streams: %w", err)}
 	}
-	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log)
+	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log, nil) // check writes nothing
 	if err != nil {
 		return err
 	}

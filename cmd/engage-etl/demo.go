@@ -90,7 +90,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			Dialect: catalog.Contract()})
 	}
 	cfg.Sync.MessageParallelism = 8
-	tenants, err := pipelineTenants(cfg, "", sim.Now(), log)
+	tenants, err := pipelineTenants(cfg, "", sim.Now(), log, nil)
 	if err != nil {
 		return err
 	}

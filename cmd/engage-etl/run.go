@@ -78,7 +78,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	metrics := daemon.NewMetrics(store)
-	tenants, err := pipelineTenants(cfg, "", time.Now(), log, metrics.APIObserver)
+	tenants, err := pipelineTenants(cfg, "", time.Now(), log, store, metrics.APIObserver)
 	if err != nil {
 		return err
 	}

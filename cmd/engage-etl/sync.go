@@ -75,15 +75,16 @@ func newRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, sel s
 	if err != nil {
 		return nil, usageError{err} // names --streams
 	}
-	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log)
-	if err != nil {
-		return nil, err
-	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if err := store.CheckCurrent(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	tenants, err := pipelineTenants(cfg, sel.tenant, time.Now(), log, store)
+	if err != nil {
 		store.Close()
 		return nil, err
 	}

@@ -18,7 +18,11 @@ import (
 // pipelineTenants builds an API client per tenant. A tenant without a start
 // date starts cfg.Sync.DefaultHistoryDays local days before now. observe,
 // when set, watches each tenant's API exchanges (metrics).
-func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger, observe ...func(tenant string) func(engage.Attempt)) ([]pipeline.Tenant, error) {
+//
+// budgets, when set, is the warehouse whose shared budget (load.Budget) each
+// paced tenant's requests also wait in, so every process that loads the
+// tenant sends at most its requests_per_second together.
+func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.Logger, budgets *load.Store, observe ...func(tenant string) func(engage.Attempt)) ([]pipeline.Tenant, error) {
 	tenants := cfg.Tenants
 	if only != "" {
 		t, err := cfg.Tenant(only)
@@ -43,6 +47,9 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 		}
 		for _, o := range observe {
 			opts = append(opts, engage.WithObserver(o(t.ID)))
+		}
+		if budgets != nil && t.RequestsPerSecond > 0 {
+			opts = append(opts, engage.WithBudget(budgets.Budget(t.ID, t.RequestsPerSecond, t.Burst)))
 		}
 		client, err := engage.New(t.Token.Reveal(), opts...)
 		if err != nil {

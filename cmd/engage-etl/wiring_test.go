@@ -30,7 +30,7 @@ func TestUnpacedTenantAgainstRemoteAPIWarns(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if _, err := pipelineTenants(cfg, "", time.Now(), slog.New(slog.NewTextHandler(&buf, nil))); err != nil {
+		if _, err := pipelineTenants(cfg, "", time.Now(), slog.New(slog.NewTextHandler(&buf, nil)), nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := strings.Contains(buf.String(), "unpaced"); got != tc.warn {

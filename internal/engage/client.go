@@ -66,6 +66,7 @@ type Client struct {
 	log      *slog.Logger
 	observe  func(Attempt)
 	jitterFn func(time.Duration) time.Duration
+	budget   Budget       // shared with other processes; nil: the pace alone
 	skew     atomic.Int64 // the server's clock minus ours, in ms, from the latest Date header; see ClockSkew
 	skewSeen atomic.Bool
 }
@@ -113,6 +114,20 @@ func WithHTTPClient(h *http.Client) Option {
 // either way.
 func WithRate(rps float64, burst int) Option {
 	return func(c *Client) error { c.pace = newPacer(rps, burst); return nil }
+}
+
+// Budget is a request budget the client shares with other processes that
+// use the same API key (a fleet of daemons): Reserve takes one request from
+// it and says how long to wait before sending it.
+type Budget interface {
+	Reserve(ctx context.Context) (time.Duration, error)
+}
+
+// WithBudget makes every request also wait its turn in b, on top of the
+// client's own pace (which still halves on a 429: a safety net). When b
+// cannot be reached the client goes on at its own pace, and logs it.
+func WithBudget(b Budget) Option {
+	return func(c *Client) error { c.budget = b; return nil }
 }
 
 // WithTimeout bounds one request, answer included (default DefaultTimeout).
@@ -260,6 +275,9 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	if err := c.pace.lim.Wait(ctx); err != nil {
 		return err
 	}
+	if err := c.waitBudget(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	status := 0
 	defer func() {
@@ -305,6 +323,32 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 			&AnswerError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Size: answer.n, Head: answer.head, Err: err})
 	}
 	return nil
+}
+
+// waitBudget waits for the request's turn in the shared budget.
+func (c *Client) waitBudget(ctx context.Context) error {
+	if c.budget == nil {
+		return nil
+	}
+	wait, err := c.budget.Reserve(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.log.Warn("the shared API budget cannot be reached: going on at this process's own pace", "error", err)
+		return nil
+	}
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // unwrapURLError drops *url.Error's copy of the URL: the query could hold

@@ -1,0 +1,1 @@
+DROP TABLE etl.api_budget;
