@@ -64,11 +64,19 @@ func openStore(t *testing.T, dsn string) *load.Store {
 // newDaemon builds a daemon over the world's tenants, every group on schedule.
 func newDaemon(t *testing.T, w *world, store *load.Store, instance, schedule string) *daemon.Daemon {
 	t.Helper()
+	return newDaemonWith(t, w, store, instance, schedule, func(string) []engage.Option { return []engage.Option{engage.WithRate(0, 0)} })
+}
+
+// newDaemonWith is newDaemon with each tenant's client made with the
+// options clientOpts gives for it (pace, budget).
+func newDaemonWith(t *testing.T, w *world, store *load.Store, instance, schedule string, clientOpts func(tenant string) []engage.Option) *daemon.Daemon {
+	t.Helper()
 	m := daemon.NewMetrics(store)
 	var tenants []pipeline.Tenant
 	webhooks := map[string]string{}
 	for _, tc := range w.sim.Tenants() {
-		c, err := engage.New(tc.Token, engage.WithBaseURL(w.baseURL), engage.WithRate(0, 0), engage.WithObserver(m.APIObserver(tc.ID)))
+		opts := append([]engage.Option{engage.WithBaseURL(w.baseURL), engage.WithObserver(m.APIObserver(tc.ID))}, clientOpts(tc.ID)...)
+		c, err := engage.New(tc.Token, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,4 +453,59 @@ func TestWebhooksFromTheSimulatorKeepStatusesCurrent(t *testing.T) {
 	if checked <= len(api)/2 {
 		t.Errorf("only %d of %d conversations in the warehouse", checked, len(api))
 	}
+}
+
+// TestThreeDaemonsShareEachTenantsAPIBudget: three daemons load three
+// tenants from an API that answers 429 beyond 20 requests a second per key,
+// each client paced at that limit on its own. Through the warehouse's
+// shared budget they send at most the limit together: at most 1 % of the
+// requests get a 429 (three times the limit without it), and every tenant's
+// every stream loads.
+func TestThreeDaemonsShareEachTenantsAPIBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three daemons loading three tenants at the API's pace: make test runs it, make test-short does not")
+	}
+	const rps = 20
+	sim, err := engagesim.New(engagesim.Config{Seed: 5, Days: 3, Now: simNow, Scale: 10, RateLimit: rps,
+		Tenants: engagesim.DefaultTenants(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	w := &world{sim, srv.URL + engagesim.Prefix}
+	shared := testdb.Migrated(t)
+	var stops []func() error
+	var store *load.Store
+	for i := 0; i < 3; i++ {
+		s := openStore(t, shared)
+		store = s
+		d := newDaemonWith(t, w, s, fmt.Sprintf("daemon-%d", i), "@every 1s", func(tenant string) []engage.Option {
+			return []engage.Option{engage.WithRate(rps, 1), engage.WithBudget(s.Budget(tenant, rps, 1))}
+		})
+		_, stop := start(t, d)
+		stops = append(stops, stop)
+	}
+	want := 3 * len(catalog.All())
+	loaded := 0
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && loaded < want; time.Sleep(time.Second) {
+		store.Pool().QueryRow(context.Background(), `SELECT count(DISTINCT (tenant_id, stream)) FROM etl.run_stream WHERE status = 'ok'`).Scan(&loaded)
+	}
+	for _, stop := range stops {
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loaded < want {
+		t.Errorf("%d of %d tenant streams loaded within two minutes", loaded, want)
+	}
+	stats := sim.Stats()
+	total := 0
+	for _, n := range stats {
+		total += n
+	}
+	if stats[429]*100 > total {
+		t.Errorf("the API answered %v: %d 429s of %d requests, more than 1 %%", stats, stats[429], total)
+	}
+	t.Logf("%d requests, %d answered 429", total, stats[429])
 }
