@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -390,6 +392,18 @@ WHERE f.conversation_id = $1 AND f.status = 'DONE'`, id).Scan(&owner)
 	}
 }
 
+// get returns the status and body of a GET of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func extractPlan(t pipeline.Tenant, from, to civil.Date) []extract.Window {
 	return extract.Plan(from, to, 30, t.Location)
 }
@@ -477,14 +491,27 @@ func TestThreeDaemonsShareEachTenantsAPIBudget(t *testing.T) {
 	shared := testdb.Migrated(t)
 	var stops []func() error
 	var store *load.Store
+	var addr string
 	for i := 0; i < 3; i++ {
 		s := openStore(t, shared)
 		store = s
 		d := newDaemonWith(t, w, s, fmt.Sprintf("daemon-%d", i), "@every 1s", func(tenant string) []engage.Option {
 			return []engage.Option{engage.WithRate(rps, 1), engage.WithBudget(s.Budget(tenant, rps, 1))}
 		})
-		_, stop := start(t, d)
-		stops = append(stops, stop)
+		a, stop := start(t, d)
+		addr, stops = a, append(stops, stop)
+	}
+	// While they work, the status page says which daemon holds what.
+	seen := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !seen; time.Sleep(200 * time.Millisecond) {
+		_, page := get(t, addr+"/")
+		seen = strings.Contains(page, "<td>daemon-")
+	}
+	if !seen {
+		t.Error("the status page never showed a daemon loading a stream (Running now)")
+	}
+	if _, metrics := get(t, addr+"/metrics"); !regexp.MustCompile(`engage_etl_api_budget_wait_seconds_total\{tenant="\w+"\} \d*[.1-9]`).MatchString(metrics) {
+		t.Error("/metrics shows no time waited for the shared budget")
 	}
 	want := 3 * len(catalog.All())
 	loaded := 0
@@ -499,6 +526,7 @@ func TestThreeDaemonsShareEachTenantsAPIBudget(t *testing.T) {
 	if loaded < want {
 		t.Errorf("%d of %d tenant streams loaded within two minutes", loaded, want)
 	}
+
 	stats := sim.Stats()
 	total := 0
 	for _, n := range stats {

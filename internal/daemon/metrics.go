@@ -21,6 +21,7 @@ type Metrics struct {
 	windows     *prometheus.CounterVec
 	requests    *prometheus.CounterVec
 	retries     *prometheus.CounterVec
+	budgetWait  *prometheus.CounterVec
 	runs        *prometheus.CounterVec
 	runDuration *prometheus.HistogramVec
 	webhooks    *prometheus.CounterVec
@@ -41,6 +42,9 @@ func NewMetrics(store *load.Store) *Metrics {
 			Name: "engage_etl_api_requests_total", Help: "HTTP exchanges with the Engage API, by status code (0: no answer)."}, []string{"tenant", "status"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_api_retries_total", Help: "Engage API requests that were retried."}, []string{"tenant"}),
+		budgetWait: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engage_etl_api_budget_wait_seconds_total",
+			Help: "Seconds this process's requests waited for their turn in the tenant's API budget, which every process loading the tenant shares (etl.api_budget): near the wall clock's rate, the budget is in full use."}, []string{"tenant"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_runs_total", Help: "Scheduled runs of a stream group, by result."}, []string{"group", "result"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -49,7 +53,7 @@ func NewMetrics(store *load.Store) *Metrics {
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_webhooks_total", Help: "Webhook deliveries received, by result."}, []string{"result"}),
 	}
-	m.Registry.MustRegister(m.rowsLoaded, m.rowsWritten, m.windows, m.requests, m.retries, m.runs, m.runDuration, m.webhooks,
+	m.Registry.MustRegister(m.rowsLoaded, m.rowsWritten, m.windows, m.requests, m.retries, m.budgetWait, m.runs, m.runDuration, m.webhooks,
 		&lagCollector{store: store}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -68,6 +72,9 @@ func (m *Metrics) APIObserver(tenant string) func(engage.Attempt) {
 		m.requests.WithLabelValues(tenant, strconv.Itoa(a.Status)).Inc()
 		if a.Retry {
 			m.retries.WithLabelValues(tenant).Inc()
+		}
+		if a.Waited > 0 {
+			m.budgetWait.WithLabelValues(tenant).Add(a.Waited.Seconds())
 		}
 	}
 }

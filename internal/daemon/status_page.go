@@ -31,6 +31,11 @@ type statusRow struct {
 	Late, Failed          bool
 }
 
+type runningRow struct {
+	load.Running
+	Since string
+}
+
 type runRow struct {
 	load.RunSummary
 	Started, Took string
@@ -46,7 +51,8 @@ type statusData struct {
 	Late       int
 	Runs       []runRow
 	Reconciled []load.ReconcileSummary
-	Mismatched int // tenant pairs with a day that disagrees after the lookback
+	Running    []runningRow // which daemon holds what, now
+	Mismatched int          // tenant pairs with a day that disagrees after the lookback
 	LoadFailed string
 }
 
@@ -93,11 +99,18 @@ func (d *Daemon) statusData(ctx context.Context, now time.Time) (*statusData, er
 	if err != nil {
 		return nil, err
 	}
+	running, err := d.Store.RunningStreams(ctx)
+	if err != nil {
+		return nil, err
+	}
 	groupOf := map[string]string{}
 	for _, s := range d.Streams {
 		groupOf[s.Name] = s.Group
 	}
 	data := &statusData{Now: now.UTC().Format(timeLayout), Refresh: 30, Reconciled: reconciled}
+	for _, r := range running {
+		data.Running = append(data.Running, runningRow{Running: r, Since: r.StartedAt.UTC().Format(timeLayout)})
+	}
 	for _, r := range reconciled {
 		if r.Mismatch > 0 {
 			data.Mismatched++

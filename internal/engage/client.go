@@ -51,7 +51,8 @@ type Attempt struct {
 	Status   int // 0 when no answer arrived
 	Err      error
 	Duration time.Duration
-	Retry    bool // whether another attempt follows
+	Retry    bool          // whether another attempt follows
+	Waited   time.Duration // for its turn in the shared budget (WithBudget), before it was sent
 }
 
 // Client talks to one tenant of the Engage API. It is safe for concurrent use;
@@ -275,14 +276,15 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	if err := c.pace.lim.Wait(ctx); err != nil {
 		return err
 	}
-	if err := c.waitBudget(ctx); err != nil {
+	waited, err := c.waitBudget(ctx)
+	if err != nil {
 		return err
 	}
 	start := time.Now()
 	status := 0
 	defer func() {
 		c.observe(Attempt{Method: req.Method, Path: req.Path, Status: status, Err: err,
-			Duration: time.Since(start), Retry: Retryable(err)})
+			Duration: time.Since(start), Retry: Retryable(err), Waited: waited})
 	}()
 
 	u := *c.base
@@ -325,29 +327,30 @@ func (c *Client) once(ctx context.Context, req Request, decode func(io.Reader) e
 	return nil
 }
 
-// waitBudget waits for the request's turn in the shared budget.
-func (c *Client) waitBudget(ctx context.Context) error {
+// waitBudget waits for the request's turn in the shared budget, and
+// returns how long it waited.
+func (c *Client) waitBudget(ctx context.Context) (time.Duration, error) {
 	if c.budget == nil {
-		return nil
+		return 0, nil
 	}
 	wait, err := c.budget.Reserve(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 		c.log.Warn("the shared API budget cannot be reached: going on at this process's own pace", "error", err)
-		return nil
+		return 0, nil
 	}
 	if wait <= 0 {
-		return nil
+		return 0, nil
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	case <-t.C:
-		return nil
+		return wait, nil
 	}
 }
 

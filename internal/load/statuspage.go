@@ -2,7 +2,10 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // RunSummary is one run of etl.run with its streams added up: a line of the
@@ -49,4 +52,24 @@ func (s *Store) RecentRuns(ctx context.Context, limit int) ([]RunSummary, error)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Running is a stream a process is loading now.
+type Running struct {
+	TenantID, Stream, Instance, Mode string
+	StartedAt                        time.Time
+}
+
+// RunningStreams lists what every live process is loading now, by instance
+// (ReapAbandoned marks the runs of processes that are gone first).
+func (s *Store) RunningStreams(ctx context.Context) ([]Running, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT rs.tenant_id, rs.stream, r.instance, r.mode, rs.started_at
+FROM etl.run_stream rs JOIN etl.run r USING (run_id)
+WHERE rs.status = 'running' AND r.status = 'running'
+ORDER BY r.instance, rs.tenant_id, rs.stream`)
+	if err != nil {
+		return nil, fmt.Errorf("read the running streams: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Running])
 }
