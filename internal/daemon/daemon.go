@@ -1,6 +1,6 @@
 // Package daemon runs engage-etl as a service: stream groups on cron
-// schedules (UTC unless an expression says CRON_TZ=), a group run skipped
-// while the previous one still runs, an HTTP listener for health, readiness,
+// schedules (UTC unless an expression says CRON_TZ=), each tenant's group
+// run skipped while that tenant's previous one still runs, an HTTP listener for health, readiness,
 // Prometheus metrics and Engage webhooks, and a graceful shutdown that stops
 // scheduling, lets in-flight windows commit within a timeout, then cancels.
 //
@@ -68,14 +68,21 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	c := cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.Recover(cronLogger{d.Log}), cron.SkipIfStillRunning(cronLogger{d.Log})))
 	var starters []cron.Job
+	// One job per group and tenant: a tick is skipped only while the same
+	// tenant's previous run of the group goes on, so one tenant's long first
+	// sync never holds back another tenant's incremental runs.
 	for _, group := range d.groups() {
 		spec := d.Schedules[group]
-		id, err := c.AddJob(spec, cron.FuncJob(func() { d.runGroup(work, group) }))
-		if err != nil {
-			return fmt.Errorf("schedule of %s: %w", group, err)
+		var next time.Time
+		for _, t := range d.Tenants {
+			id, err := c.AddJob(spec, cron.FuncJob(func() { d.runGroup(work, group, t) }))
+			if err != nil {
+				return fmt.Errorf("schedule of %s: %w", group, err)
+			}
+			starters = append(starters, c.Entry(id).WrappedJob)
+			next = c.Entry(id).Next
 		}
-		starters = append(starters, c.Entry(id).WrappedJob)
-		d.Log.Info("scheduled", "group", group, "schedule", spec, "next", c.Entry(id).Next)
+		d.Log.Info("scheduled", "group", group, "schedule", spec, "tenants", len(d.Tenants), "next", next)
 	}
 	c.Start()
 	// cron's Stop waits only for the jobs its scheduler started, so the
@@ -142,8 +149,8 @@ func (d *Daemon) groups() []string {
 	return out
 }
 
-// runGroup syncs one stream group for every tenant: one scheduled tick.
-func (d *Daemon) runGroup(ctx context.Context, group string) {
+// runGroup syncs one stream group of one tenant: one scheduled tick.
+func (d *Daemon) runGroup(ctx context.Context, group string, tenant pipeline.Tenant) {
 	var streams []catalog.Stream
 	for _, s := range d.Streams {
 		if s.Group == group {
@@ -151,13 +158,13 @@ func (d *Daemon) runGroup(ctx context.Context, group string) {
 		}
 	}
 	start := time.Now()
-	res, err := d.runner.Sync(ctx, d.Tenants, streams)
+	res, err := d.runner.Sync(ctx, []pipeline.Tenant{tenant}, streams)
 	d.Metrics.runDuration.WithLabelValues(group).Observe(time.Since(start).Seconds())
 	result := "ok"
 	switch {
 	case err != nil:
 		result = "failed"
-		d.Log.Error("group run failed", "group", group, "error", err)
+		d.Log.Error("group run failed", "group", group, "tenant", tenant.ID, "error", err)
 	case !res.OK():
 		result = "interrupted" // only shutting down stopped streams: not a failure
 		for _, s := range res.Streams {
@@ -168,11 +175,11 @@ func (d *Daemon) runGroup(ctx context.Context, group string) {
 		}
 		for _, err := range res.TenantErrors {
 			result = "failed"
-			d.Log.Error("tenant failed", "group", group, "error", err)
+			d.Log.Error("tenant failed", "group", group, "tenant", tenant.ID, "error", err)
 		}
 	}
 	d.Metrics.runs.WithLabelValues(group, result).Inc()
-	d.Log.Info("group run finished", "group", group, "result", result, "duration", time.Since(start).Round(time.Millisecond))
+	d.Log.Info("group run finished", "group", group, "tenant", tenant.ID, "result", result, "duration", time.Since(start).Round(time.Millisecond))
 }
 
 // cronLogger adapts slog to robfig/cron's logger.

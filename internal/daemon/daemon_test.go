@@ -544,3 +544,42 @@ func TestThreeDaemonsShareEachTenantsAPIBudget(t *testing.T) {
 	}
 	t.Logf("%d requests, %d answered 429", total, stats[429])
 }
+
+// TestOneTenantsLongRunDoesNotHoldBackAnother: a tenant whose API answers
+// slowly (a long first sync) keeps its own schedule busy, not the other
+// tenants': theirs run on every tick meanwhile. Each tenant's group run is
+// a scheduled job of its own, skipped only while its own previous one runs.
+func TestOneTenantsLongRunDoesNotHoldBackAnother(t *testing.T) {
+	w := newWorld(t, 0)
+	slow := "Bearer " + w.sim.Tenants()[0].Token
+	sim := w.sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == slow {
+			time.Sleep(2500 * time.Millisecond)
+		}
+		sim.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	w.baseURL = srv.URL + engagesim.Prefix
+	store := openStore(t, testdb.Migrated(t))
+	d := newDaemon(t, w, store, "fair", "@every 1s")
+	d.Streams = []catalog.Stream{stream(t, "conversations"), stream(t, "visits")}
+	_, stop := start(t, d)
+	time.Sleep(6 * time.Second)
+	runsOf := func(tenant string) (finished, running int) {
+		store.Pool().QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL), count(*) FILTER (WHERE finished_at IS NULL)
+FROM etl.run_stream WHERE tenant_id = $1 AND stream = 'conversations'`, tenant).Scan(&finished, &running)
+		return finished, running
+	}
+	slowDone, slowRunning := runsOf(w.sim.Tenants()[0].ID)
+	fastDone, _ := runsOf(w.sim.Tenants()[1].ID)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if slowDone > 0 || slowRunning == 0 {
+		t.Fatalf("the slow tenant's first run is not the long one it should be: %d finished, %d running", slowDone, slowRunning)
+	}
+	if fastDone < 3 {
+		t.Errorf("the other tenant's conversations ran %d times in 6 s on a 1 s schedule, while the slow tenant's first run went on", fastDone)
+	}
+}
