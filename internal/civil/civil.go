@@ -115,6 +115,11 @@ func (d Date) IsZero() bool { return d == Date{} }
 // Key is the warehouse's integer date key, YYYYMMDD.
 func (d Date) Key() int { return d.Year*10000 + int(d.Month)*100 + d.Day }
 
+// OfKey is the date of a dim_date key (YYYYMMDD): the inverse of Key.
+func OfKey(key int) Date {
+	return Date{Year: key / 10000, Month: time.Month(key / 100 % 100), Day: key % 100}
+}
+
 // String formats d as "2006-01-02".
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
 

@@ -56,6 +56,9 @@ func TestArithmeticAndFormats(t *testing.T) {
 	if got := d.Key(); got != 20240228 {
 		t.Errorf("Key = %d", got)
 	}
+	if got := OfKey(d.Key()); got != d {
+		t.Errorf("OfKey(%d) = %v, want %v", d.Key(), got, d)
+	}
 	if p, err := ParseSlash("2020/10/31"); err != nil || p != (Date{2020, 10, 31}) {
 		t.Errorf("ParseSlash = %v, %v", p, err)
 	}

@@ -61,7 +61,7 @@ func (s *Store) Reconcile(ctx context.Context, q ReconcileQuery) ([]DayCheck, er
 		var c DayCheck
 		var key int
 		err := row.Scan(&key, &c.Detail, &c.Report, &c.Groups, &c.GroupsOff, &c.WorstGroup, &c.DetailOf, &c.ReportOf)
-		c.Day = civil.Date{Year: key / 10000, Month: time.Month(key / 100 % 100), Day: key % 100}
+		c.Day = civil.OfKey(key)
 		return c, err
 	})
 }
@@ -105,28 +105,6 @@ func (s *Store) SaveReconciled(ctx context.Context, checks []Reconciled) error {
 			}
 			return nil
 		})
-	})
-}
-
-// Mismatches returns the days of [from, to] whose last check disagreed
-// after the lookback, oldest first; every tenant when tenantID is empty.
-func (s *Store) Mismatches(ctx context.Context, tenantID string, from, to civil.Date) ([]Reconciled, error) {
-	rows, err := s.pool.Query(ctx, `
-SELECT tenant_id, pair, day, detail_stream, report_stream, detail_value::float8, report_value::float8, groups, groups_off,
-       COALESCE(worst_group, ''), status
-FROM etl.reconciliation
-WHERE status = 'mismatch' AND ($1 = '' OR tenant_id = $1) AND day BETWEEN $2 AND $3
-ORDER BY day, tenant_id, pair`, tenantID, from.String(), to.String())
-	if err != nil {
-		return nil, fmt.Errorf("read reconciliation: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Reconciled, error) {
-		var r Reconciled
-		var day time.Time
-		err := row.Scan(&r.TenantID, &r.Pair, &day, &r.DetailStream, &r.ReportStream, &r.Check.Detail, &r.Check.Report,
-			&r.Check.Groups, &r.Check.GroupsOff, &r.Check.WorstGroup, &r.Status)
-		r.Check.Day = civil.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}
-		return r, err
 	})
 }
 
@@ -178,7 +156,7 @@ FROM etl.reconciliation GROUP BY 1, 2 ORDER BY 1, 2`)
 		err := row.Scan(&r.TenantID, &r.Pair, &r.OK, &r.Pending, &r.Mismatch, &day, &detail, &report, &status,
 			&r.LastOff.DetailStream, &r.LastOff.ReportStream)
 		if day != nil {
-			r.LastOff.Check = DayCheck{Day: civil.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}, Detail: *detail, Report: *report}
+			r.LastOff.Check = DayCheck{Day: civil.Of(*day, time.UTC), Detail: *detail, Report: *report}
 			r.LastOff.Status = *status
 		}
 		r.LastOff.TenantID, r.LastOff.Pair = r.TenantID, r.Pair
@@ -200,6 +178,6 @@ ORDER BY 1`, tenantID, detailStream, from.String(), to.String())
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (civil.Date, error) {
 		var day time.Time
 		err := row.Scan(&day)
-		return civil.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}, err
+		return civil.Of(day, time.UTC), err // a date column arrives as its UTC midnight
 	})
 }

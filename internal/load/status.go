@@ -157,7 +157,7 @@ ORDER BY 1`, tenantID, from.Key(), to.Key())
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	days := make([]civil.Date, len(keys))
 	for i, k := range keys {
-		days[i] = civil.Date{Year: k / 10000, Month: time.Month(k / 100 % 100), Day: k % 100}
+		days[i] = civil.OfKey(k)
 	}
 	return days, err
 }

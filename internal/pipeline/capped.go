@@ -124,7 +124,6 @@ type CappedError struct {
 	Piece    extract.Window
 	Elements int
 	Found    bool // the cap was found out from the answers, not configured
-	Shortest time.Duration
 	WholeDay bool // the API's date filter takes days only
 }
 
@@ -211,7 +210,7 @@ func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Windo
 			return nil, nil // a guess from two answers: only a piece as long as its whole is proof
 		}
 		return nil, &CappedError{Stream: sr.stream.Name, Piece: w, Elements: elements, Found: sr.stream.MaxElements == 0,
-			Shortest: shortest, WholeDay: wholeDays && w.From.DaysUntil(w.To) == 1}
+			WholeDay: wholeDays && w.From.DaysUntil(w.To) == 1}
 	}
 	var out []fetched
 	for _, p := range []extract.Window{a, b} {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -54,19 +53,19 @@ func (r *Runner) window(ctx context.Context, sr *streamRun, i int) outcome {
 	if sr.def.Fetch == kinds.FetchChunked {
 		return r.chunkedWindow(ctx, sr, i)
 	}
-	fetch := r.fetchAnswer
-	switch {
-	case sr.def.Fetch == kinds.FetchPerConversation:
-		fetch = r.fetchMessages
-	case sr.def.Capped:
-		fetch = func(ctx context.Context, sr *streamRun, _ extract.Window) (fetched, error) {
-			return r.fetchWhole(ctx, sr, i)
-		}
-	}
 	fetchedAt := time.Now()
 	fctx, cancel := r.windowContext(ctx)
 	defer cancel()
-	f, err := fetch(fctx, sr, w)
+	var f fetched
+	var err error
+	switch {
+	case sr.def.Fetch == kinds.FetchPerConversation:
+		f, err = r.fetchMessages(fctx, sr, i)
+	case sr.def.Capped:
+		f, err = r.fetchWhole(fctx, sr, i)
+	default:
+		f, err = r.fetchAnswer(fctx, sr, w)
+	}
 	if err != nil {
 		err = r.windowCause(ctx, fctx, err)
 		r.keepFailed(ctx, sr.job, w, fetchedAt, err, f.raws)
@@ -192,7 +191,8 @@ type conversationAnswer struct {
 // whose message count differs from the warehouse's (messages do not change
 // once sent), so re-reading the lookback costs one list request per day; a
 // backfill fetches them all. Each conversation's answer is kept on its own.
-func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Window) (fetched, error) {
+func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, i int) (fetched, error) {
+	w := sr.plan.windows[i]
 	src := r.source(sr.job, w)
 	fetchedAt := time.Now()
 	// The conversation list is an unpaged detail answer: fetched whole,
@@ -206,7 +206,7 @@ func (r *Runner) fetchMessages(ctx context.Context, sr *streamRun, w extract.Win
 		raw := load.Payload{Stream: sr.stream.Name, Start: p.Start, End: p.End, FetchedAt: fetchedAt, Body: body}
 		return fetched{Decoded: kinds.Decoded{Elements: len(refs), Out: refs}, raws: []load.Raw{raw}}, err
 	}
-	whole, pieces, err := r.uncut(ctx, sr, slices.Index(sr.plan.windows, w), w, listOf)
+	whole, pieces, err := r.uncut(ctx, sr, i, w, listOf)
 	if err != nil {
 		return fetched{}, fmt.Errorf("list conversations: %w", err)
 	}
