@@ -15,6 +15,7 @@ import (
 // the window's start and committed in chunks, into fact_activity_event.
 var activity = Def{
 	Kind:        catalog.KindActivity,
+	FirstLoad:   FirstDetail,
 	Shape:       extract.Shape{Paging: extract.LogPages, Element: "activity"},
 	Planning:    PlanSince,
 	Fetch:       FetchChunked,

@@ -12,6 +12,7 @@ import (
 // stream's TimeKind), into fact_agent_time.
 var agentTimes = Def{
 	Kind:       catalog.KindAgentTimes,
+	FirstLoad:  FirstDetail,
 	Shape:      extract.Shape{Paging: extract.OneBody, Element: "agent_times"},
 	Planning:   PlanDays,
 	Fetch:      FetchWhole,

@@ -12,6 +12,7 @@ import (
 // fact_cobrowse_session.
 var cobrowse = Def{
 	Kind:       catalog.KindCobrowse,
+	FirstLoad:  FirstDetail,
 	Shape:      extract.Shape{Paging: extract.OneBody, Element: "cobrowse"},
 	Planning:   PlanDays,
 	Fetch:      FetchWhole,

@@ -12,6 +12,7 @@ import (
 // had, into fact_conversation_agent.
 var conversationAgents = Def{
 	Kind:       catalog.KindConversationAgents,
+	FirstLoad:  FirstDetail,
 	Shape:      extract.Shape{Paging: extract.OneBody, Element: "conversation_agents"},
 	Planning:   PlanDays,
 	Fetch:      FetchWhole,

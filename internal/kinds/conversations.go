@@ -13,6 +13,7 @@ import (
 // them in the order they came.
 var conversations = Def{
 	Kind:            catalog.KindConversations,
+	FirstLoad:       FirstDetail,
 	Shape:           extract.Shape{Paging: extract.OneBody, Element: "conversations"},
 	Planning:        PlanDays,
 	Fetch:           FetchWhole,

@@ -7,7 +7,8 @@
 // API refuses its request, whether verify compares its buckets, which
 // reports count what its rows are (Reconciles, reconcile.go), whether an API
 // may cut its answers at a cap (Capped), whether its rows change while a
-// conversation is open (Reopens), and whose clock moves its cursor (APIClock).
+// conversation is open (Reopens), whose clock moves its cursor (APIClock),
+// and when a first load reaches it (FirstLoad).
 //
 // The runner (internal/pipeline) asks Of(kind) and never switches on a
 // kind. Adding a kind is one file here with its Def, one entry in defs, its
@@ -77,6 +78,11 @@ type Def struct {
 	// length), is taken for cut: the window is fetched again in halves of
 	// time until no piece is (see pipeline's fetchWhole).
 	Capped bool
+	// FirstLoad says when a first sync or a backfill loads its windows
+	// (pipeline's rounds): figures for a dashboard of the recent days
+	// first, then the detail rows of those days, then older history newest
+	// first; a kind of one request per conversation comes after all that.
+	FirstLoad FirstLoad
 	// Decode turns one answer into rows: a window's (a body, or its pages
 	// as one JSON array), or, for FetchPerConversation, one conversation's.
 	Decode func(src Source, body []byte) (Decoded, error)
@@ -92,6 +98,21 @@ const (
 	PlanSnapshot
 	// PlanSince: one window from the cursor (minus lookback) to now (activity logs).
 	PlanSince
+)
+
+// FirstLoad ranks a kind within a long load (a first sync, a backfill).
+type FirstLoad int
+
+const (
+	// FirstSummary: reports, lists and figures of a moment, a few requests
+	// for the recent days; a kind says nothing else unless it is a detail.
+	FirstSummary FirstLoad = iota
+	// FirstDetail: detail rows (one per conversation, visit, event), after
+	// the summaries of the recent days.
+	FirstDetail
+	// FirstLast: a request per conversation, after every other stream's
+	// history.
+	FirstLast
 )
 
 // Fetch says how a window is fetched and committed.

@@ -14,6 +14,7 @@ import (
 // Decode reads one conversation's answer; a window is many.
 var messages = Def{
 	Kind:            catalog.KindMessages,
+	FirstLoad:       FirstLast,
 	Shape:           extract.Shape{Paging: extract.OneBody, Element: "messages"},
 	Planning:        PlanDays,
 	Fetch:           FetchPerConversation,

@@ -11,6 +11,7 @@ import (
 // visits is the detail array of a window's visits, into fact_visit.
 var visits = Def{
 	Kind:       catalog.KindVisits,
+	FirstLoad:  FirstDetail,
 	Shape:      extract.Shape{Paging: extract.OneBody, Element: "visits"},
 	Planning:   PlanDays,
 	Fetch:      FetchWhole,

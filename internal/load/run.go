@@ -108,13 +108,14 @@ type StreamRun struct {
 	Err           error
 }
 
-// StartStream records that a stream began.
+// StartStream records that a stream began, or a later round of it (the
+// round's end records the figures of all its rounds).
 func (s *Store) StartStream(ctx context.Context, r StreamRun) error {
 	return retry(ctx, func() error {
 		_, err := s.pool.Exec(ctx, `
 INSERT INTO etl.run_stream (run_id, tenant_id, stream, windows_total, cursor_before)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT DO NOTHING`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime(r.CursorBefore))
+ON CONFLICT (run_id, tenant_id, stream) DO UPDATE SET status = 'running', finished_at = NULL`, r.RunID, r.TenantID, r.Stream, r.WindowsTotal, nullTime(r.CursorBefore))
 		return err
 	})
 }

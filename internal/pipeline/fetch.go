@@ -100,8 +100,8 @@ func (r *Runner) windowCause(ctx, fctx context.Context, err error) error {
 }
 
 // commitWindow commits what completes window i of a stream, under its
-// lock, with the cursor advance the checkpoint allows and, for a backfill,
-// the record that the window is finished.
+// lock, with the cursor advance the checkpoint allows and, for a backfill
+// or a long sync, the record that the window is finished.
 //
 // The cursor moves to the end of the contiguous run of committed windows,
 // or, for an APIClock kind, to the newest event time the window's answers
@@ -117,7 +117,7 @@ func (r *Runner) commitWindow(ctx context.Context, sr *streamRun, i int, c load.
 				c.AdvanceTo = apiClock // zero when the answers held no event: the cursor stays
 			}
 		}
-		if sr.plan.backfill {
+		if sr.plan.resumable {
 			c.BackfillRun = sr.runID
 		}
 		written, err = r.Store.CommitWindow(ctx, c)

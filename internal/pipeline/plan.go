@@ -42,9 +42,61 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 			if err := r.planShortDays(ctx, t, s, &p); err != nil {
 				return p, err
 			}
+			if r.longLoad(t, cursor, now) {
+				// A long sync records its finished windows like a backfill:
+				// it runs newest first, so its cursor moves only once the
+				// oldest window is in, and a killed one resumes with the
+				// windows it finished before the lookback left out.
+				p.resumable = true
+				if err := r.skipFinished(ctx, t, s, &p, now.Add(-s.Lookback)); err != nil {
+					return p, err
+				}
+			}
+		}
+		if r.longLoad(t, cursor, now) {
+			p.inRounds(kinds.Of(s.Kind), r.recentFrom(t, now))
 		}
 		return p, nil
 	})
+}
+
+// recentFrom is the start of the first of the RecentDays local days a
+// long load counts as recent (today is one of them).
+func (r *Runner) recentFrom(t Tenant, now time.Time) time.Time {
+	return civil.Of(now, t.Location).AddDays(1 - r.recentDays()).Start(t.Location)
+}
+
+func (r *Runner) recentDays() int {
+	if r.RecentDays <= 0 {
+		return DefaultRecentDays
+	}
+	return r.RecentDays
+}
+
+// longLoad reports whether a sync of a stream at cursor is a long load
+// (rounds.go): a first one, or one whose cursor is older than the recent
+// days.
+func (r *Runner) longLoad(t Tenant, cursor, now time.Time) bool {
+	return cursor.IsZero() || cursor.Before(r.recentFrom(t, now))
+}
+
+// skipFinished marks done the windows of a resumable plan that an earlier
+// run finished (etl.backfill_window) and that end before until (zero: any).
+func (r *Runner) skipFinished(ctx context.Context, t Tenant, s catalog.Stream, p *plan, until time.Time) error {
+	finished, err := r.Store.FinishedBackfillWindows(ctx, t.ID, s.Name)
+	if err != nil {
+		return err
+	}
+	if p.done == nil {
+		p.done = make([]bool, len(p.windows))
+	}
+	for i, w := range p.windows {
+		if (until.IsZero() || !w.End.After(until)) && finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}] && !p.done[i] {
+			p.done[i] = true
+			p.skipped++
+		}
+	}
+	return nil
 }
 
 // planShortDays marks, for a Capped kind, the windows of the days whose
@@ -154,7 +206,7 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 		if cursor.IsZero() {
 			joins = !from.After(t.Start)
 		}
-		p := plan{backfill: true, advance: joins}
+		p := plan{backfill: true, resumable: true, advance: joins}
 		switch kinds.Of(s.Kind).Planning {
 		case kinds.PlanSnapshot:
 			p.windows = []extract.Window{extract.Snapshot(now, t.Location)}
@@ -172,20 +224,12 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 			}
 			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
 		}
-		if redo {
-			return p, nil
-		}
-		p.done = make([]bool, len(p.windows))
-		finished, err := r.Store.FinishedBackfillWindows(ctx, t.ID, s.Name)
-		if err != nil {
-			return p, err
-		}
-		for i, w := range p.windows {
-			if finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}] {
-				p.done[i] = true
-				p.skipped++
+		if !redo {
+			if err := r.skipFinished(ctx, t, s, &p, time.Time{}); err != nil {
+				return p, err
 			}
 		}
+		p.inRounds(kinds.Of(s.Kind), r.recentFrom(t, now))
 		return p, nil
 	})
 }
@@ -210,21 +254,13 @@ type plan struct {
 	windows  []extract.Window
 	done     []bool // windows already finished (by an earlier backfill, or a list loaded recently)
 	skipped  int
-	advance  bool  // commits may move the cursor
-	backfill bool  // record finished windows for resuming
-	fresh    bool  // a list loaded less than ListRefresh ago: its one window is done
-	split    []int // windows fetched in pieces whatever their answer: their day fell short of its report
-}
-
-// todo lists the windows not done yet.
-func (p plan) todo() []int {
-	var out []int
-	for i := range p.windows {
-		if p.done == nil || !p.done[i] {
-			out = append(out, i)
-		}
-	}
-	return out
+	advance   bool  // commits may move the cursor
+	backfill  bool  // a backfill: every conversation's messages are fetched, changed or not
+	resumable bool  // record finished windows, so a killed run resumes (a backfill, a long sync)
+	fresh     bool  // a list loaded less than ListRefresh ago: its one window is done
+	split     []int // windows fetched in pieces whatever their answer: their day fell short of its report
+	long      bool  // a long load, cut in rounds (rounds.go), newest first
+	rounds    []int // each window's round; nil: all in the first
 }
 
 // planner plans a stream, given its cursor.
@@ -241,4 +277,7 @@ type job struct {
 	planFn    planner
 	err       error            // planning failed
 	lock      *load.StreamLock // held while the stream runs
+	rounds    []int            // the rounds it takes part in (rounds.go)
+	run       *streamRun       // its windows' state, kept from one round to the next
+	sofar     *StreamResult    // its result over the rounds that ran
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -77,6 +78,10 @@ type Config struct {
 	// this long ago that hold open conversations (kinds.Def.Reopens); 0
 	// reads only the lookback.
 	OpenHorizon time.Duration
+	// RecentDays: a long load (a first sync, a backfill) loads these last
+	// local days of every stream before older history (rounds.go); 0:
+	// DefaultRecentDays.
+	RecentDays int
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}
@@ -194,42 +199,27 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []cat
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
-	// Phases run one after the other, so dimensions are loaded before the
-	// facts that look them up; streams of one phase run in parallel.
-	streams := make([]catalog.Stream, len(jobs))
-	for i, j := range jobs {
-		streams[i] = j.stream
-	}
+	// Rounds run one after the other (rounds.go: a long load's recent days
+	// first); within one, phases run in order, so dimensions are loaded
+	// before the facts that look them up, and streams of a phase run in
+	// parallel.
 	results := make([]StreamResult, len(jobs))
-	for _, phase := range phases(streams) {
-		// A stream starts after the streams it names in After, when they
-		// are in this run; phases puts it after them, so it never holds a
-		// slot that one of them waits for.
-		done := map[string]chan struct{}{}
-		for _, i := range phase {
-			done[streams[i].Name] = make(chan struct{})
+	for _, j := range jobs {
+		j.rounds = j.roundsOf()
+	}
+	for _, round := range roundsOfAll(jobs) {
+		var in []int // the jobs of this round
+		for i, j := range jobs {
+			if slices.Contains(j.rounds, round) {
+				in = append(in, i)
+			}
 		}
-		var g errgroup.Group
-		g.SetLimit(max(r.StreamParallel, 1))
-		for _, i := range phase {
-			g.Go(func() error {
-				defer close(done[streams[i].Name])
-				for _, name := range streams[i].After {
-					if ch, ok := done[name]; ok {
-						select {
-						case <-ch:
-						case <-ctx.Done():
-						}
-					}
-				}
-				results[i] = r.lockedStream(ctx, stop, runID, jobs[i], prog)
-				if r.OnStream != nil && !results[i].Locked {
-					r.OnStream(results[i])
-				}
-				return nil
-			})
+		r.runRound(ctx, stop, runID, jobs, in, round, results, prog)
+	}
+	for i := range results {
+		if r.OnStream != nil && !results[i].Locked {
+			r.OnStream(results[i])
 		}
-		_ = g.Wait()
 	}
 	if cause := context.Cause(ctx); engage.IsAuth(cause) {
 		return results, cause
@@ -249,6 +239,47 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []cat
 		}
 	}
 	return results, nil
+}
+
+// runRound runs one round of a tenant's jobs (those of indexes in), phase
+// by phase, and keeps each job's result in results: the latest round's,
+// which carries the earlier ones' figures, unless another process held
+// the stream this time.
+func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, runID int64, jobs []*job, in []int, round int, results []StreamResult, prog *progress) {
+	streams := make([]catalog.Stream, len(in))
+	for k, i := range in {
+		streams[k] = jobs[i].stream
+	}
+	for _, phase := range phases(streams) {
+		// A stream starts after the streams it names in After, when they
+		// are in this round; phases puts it after them, so it never holds a
+		// slot that one of them waits for.
+		done := map[string]chan struct{}{}
+		for _, k := range phase {
+			done[streams[k].Name] = make(chan struct{})
+		}
+		var g errgroup.Group
+		g.SetLimit(max(r.StreamParallel, 1))
+		for _, k := range phase {
+			g.Go(func() error {
+				defer close(done[streams[k].Name])
+				for _, name := range streams[k].After {
+					if ch, ok := done[name]; ok {
+						select {
+						case <-ch:
+						case <-ctx.Done():
+						}
+					}
+				}
+				i := in[k]
+				if res := r.lockedStream(ctx, stop, runID, jobs[i], round, prog); !res.Locked || jobs[i].sofar == nil {
+					results[i] = res
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+	}
 }
 
 // phases groups stream indexes by catalog phase, in ascending order.

@@ -18,9 +18,9 @@ import (
 // ErrDraining marks work not started because the process is shutting down.
 var ErrDraining = errors.New("not started: shutting down")
 
-// lockedStream runs a stream under its advisory lock, or skips it when
-// another process holds the lock.
-func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+// lockedStream runs a round of a stream under its advisory lock, or skips
+// it when another process holds the lock.
+func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, round int, prog *progress) StreamResult {
 	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: j.tenant.ID, Stream: j.stream.Name}}
 	if r.draining() {
 		res.Err = ErrDraining
@@ -55,7 +55,7 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		res.Err = err
 		return res
 	}
-	return r.stream(ctx, stop, runID, j, prog)
+	return r.stream(ctx, stop, runID, j, round, prog)
 }
 
 // replan reads the stream's cursor, now that this process holds its lock,
@@ -79,18 +79,29 @@ func (r *Runner) replan(ctx context.Context, j *job, prog *progress) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
-	j.cursor, j.plan = cursor, p
+	j.cursor, j.plan, j.run = cursor, p, nil
 	return nil
 }
 
-// stream runs one tenant's stream: the loop every stream shares. Its error
-// joins every error met: failed windows, the stop, and the run history.
-func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, prog *progress) StreamResult {
+// stream runs a round of one tenant's stream (all of it, but in a long
+// load): the loop every stream shares. Its result carries the earlier
+// rounds' figures; its error joins every error met: failed windows, the
+// stop, and the run history.
+func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, round int, prog *progress) StreamResult {
 	t, s, p := j.tenant, j.stream, j.plan
 	log := r.Log.With("tenant", t.ID, "stream", s.Name)
 	begin := time.Now()
 	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: t.ID, Stream: s.Name, CursorBefore: j.cursor,
 		CursorAfter: j.cursor, WindowsTotal: len(p.windows), WindowsSkip: p.skipped}}
+	var errs []error
+	if j.sofar != nil { // an earlier round's
+		res = *j.sofar
+		res.WindowsTotal, res.WindowsSkip = len(p.windows), p.skipped
+		if res.Err != nil {
+			errs = append(errs, res.Err)
+		}
+	}
+	defer func() { j.sofar, j.cursor = &res, res.CursorAfter }()
 	if j.err != nil {
 		res.Err = fmt.Errorf("plan: %w", j.err)
 		return res
@@ -99,10 +110,12 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
-	sr := &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s, p.split), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
-	todo := p.todo()
+	if j.run == nil {
+		j.run = &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s, p.split), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
+	}
+	sr := j.run
+	todo := p.todo(round)
 	outcomes := r.launch(ctx, sr, todo)
-	var errs []error
 	// Windows that committed before the API's cap was found out (capped.go)
 	// are fetched again, in pieces; one failing now fails as a window.
 	for again := sr.caps.takeAgain(); len(again) > 0 && ctx.Err() == nil; again = sr.caps.takeAgain() {
@@ -141,7 +154,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	if err := r.Store.FinishStream(res.StreamRun); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
 	}
-	log.Info("stream finished", "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
+	log.Info("stream finished", "round", round, "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
 		"rows", res.RowsReceived, "written", res.RowsWritten, "duration", time.Since(begin).Round(time.Millisecond))
 	return res
 }
