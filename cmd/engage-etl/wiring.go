@@ -81,5 +81,6 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 		WindowParallel: s.WindowParallelism, StreamParallel: s.StreamParallelism,
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
 		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes, ListRefresh: s.ListRefresh, OpenHorizon: s.OpenHorizon,
+		RecentDays: s.RecentDays, StreamsInFlight: s.StreamsInFlight,
 	}
 }

@@ -73,6 +73,8 @@ type Sync struct {
 	ChunkBytes         int           // a chunk of a paged window (activity logs): its memory and raw row
 	ListRefresh        time.Duration // a sync reads a list again only when it loaded longer ago; 0: every sync
 	OpenHorizon        time.Duration // a sync re-reads days this recent that hold open conversations; 0: only the lookback
+	RecentDays         int           // a first sync or backfill loads these last days of every stream first; 0: the pipeline's default (7)
+	StreamsInFlight    int           // streams a process runs at once over all tenants; 0: the pipeline's default (64)
 }
 
 // Defaults.
@@ -193,6 +195,8 @@ type fileSync struct {
 	ChunkBytes         *int   `yaml:"chunk_bytes"`
 	ListRefresh        string `yaml:"list_refresh"`
 	OpenHorizon        string `yaml:"open_horizon"`
+	RecentDays         *int   `yaml:"recent_days"`
+	StreamsInFlight    *int   `yaml:"streams_in_flight"`
 }
 
 type fileTenant struct {
@@ -302,6 +306,15 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 				Fix: "write e.g. 30d: how far back a sync re-reads the days that still hold open conversations (0: only the lookback)"}
 		}
 		c.Sync.OpenHorizon = d
+	}
+	c.Sync.RecentDays, c.Sync.StreamsInFlight = deref(f.Sync.RecentDays, 0), deref(f.Sync.StreamsInFlight, 0)
+	if f.Sync.RecentDays != nil && (c.Sync.RecentDays < 1 || c.Sync.RecentDays > 366) {
+		return nil, &Error{Key: "sync.recent_days", Problem: fmt.Sprintf("%d is out of range", c.Sync.RecentDays),
+			Fix: "use a number of days from 1 to 366: a first sync or backfill loads these last days of every stream before older history (default 7)"}
+	}
+	if f.Sync.StreamsInFlight != nil && (c.Sync.StreamsInFlight < 1 || c.Sync.StreamsInFlight > 4096) {
+		return nil, &Error{Key: "sync.streams_in_flight", Problem: fmt.Sprintf("%d is out of range", c.Sync.StreamsInFlight),
+			Fix: "use a number from 1 to 4096: the streams one process runs at once over all its tenants (default 64)"}
 	}
 	if c.Sync.DefaultHistoryDays < 1 {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}

@@ -39,9 +39,18 @@ type Daemon struct {
 	Log             *slog.Logger
 	ShutdownTimeout time.Duration
 	RunAtStart      bool // run every group once at start, not only on its schedule
+	// TakeoverEvery: after a group run, the streams another daemon was
+	// loading are looked at this often until the next tick, and loaded
+	// here once free, so a daemon that dies leaves its work to the others
+	// within about this long; 0: DefaultTakeoverEvery.
+	TakeoverEvery time.Duration
 
 	runner *pipeline.Runner // built by Run
 }
+
+// DefaultTakeoverEvery is how often a daemon looks whether the streams
+// another daemon held are free.
+const DefaultTakeoverEvery = 20 * time.Second
 
 // Run serves on ln and runs the schedules until ctx ends, then shuts down
 // gracefully. A clean shutdown returns nil.
@@ -73,9 +82,13 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	// sync never holds back another tenant's incremental runs.
 	for _, group := range d.groups() {
 		spec := d.Schedules[group]
+		schedule, err := config.CronParser.Parse(spec)
+		if err != nil {
+			return fmt.Errorf("schedule of %s: %w", group, err)
+		}
 		var next time.Time
 		for _, t := range d.Tenants {
-			id, err := c.AddJob(spec, cron.FuncJob(func() { d.runGroup(work, group, t) }))
+			id, err := c.AddJob(spec, cron.FuncJob(func() { d.runGroup(work, drain.Done(), group, schedule, t) }))
 			if err != nil {
 				return fmt.Errorf("schedule of %s: %w", group, err)
 			}
@@ -149,14 +162,63 @@ func (d *Daemon) groups() []string {
 	return out
 }
 
-// runGroup syncs one stream group of one tenant: one scheduled tick.
-func (d *Daemon) runGroup(ctx context.Context, group string, tenant pipeline.Tenant) {
+// runGroup syncs one stream group of one tenant: one scheduled tick. The
+// streams another daemon was loading are then looked at every
+// TakeoverEvery until the next tick and loaded here once free: should the
+// other daemon die, its work does not wait for the next tick.
+func (d *Daemon) runGroup(ctx context.Context, drain <-chan struct{}, group string, schedule cron.Schedule, tenant pipeline.Tenant) {
 	var streams []catalog.Stream
 	for _, s := range d.Streams {
 		if s.Group == group {
 			streams = append(streams, s)
 		}
 	}
+	next := schedule.Next(time.Now())
+	every := d.TakeoverEvery
+	if every <= 0 {
+		every = DefaultTakeoverEvery
+	}
+	for {
+		locked := d.syncGroup(ctx, group, tenant, streams)
+		if len(locked) == 0 || !d.awaitFree(ctx, drain, group, tenant.ID, locked, next, every) {
+			return
+		}
+		streams = locked // those still held are skipped again, and watched
+	}
+}
+
+// awaitFree looks every so often whether another process still holds the
+// locks of streams: true as soon as one is free, false when the next tick
+// comes first (it tries them all), or the daemon stops.
+func (d *Daemon) awaitFree(ctx context.Context, drain <-chan struct{}, group, tenant string, streams []catalog.Stream, next time.Time, every time.Duration) bool {
+	names := make([]string, len(streams))
+	for i, s := range streams {
+		names[i] = s.Name
+	}
+	for time.Until(next) > every {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-drain:
+			return false
+		case <-time.After(every):
+		}
+		busy, err := d.Store.HeldElsewhere(ctx, tenant, names)
+		if err != nil {
+			d.Log.Warn("cannot look at the stream locks", "group", group, "tenant", tenant, "error", err)
+			continue
+		}
+		if len(busy) < len(names) {
+			d.Log.Info("taking over streams another process left", "group", group, "tenant", tenant, "streams", len(names)-len(busy))
+			return true
+		}
+	}
+	return false
+}
+
+// syncGroup runs streams of a tenant once and returns those another
+// process was loading (skipped here).
+func (d *Daemon) syncGroup(ctx context.Context, group string, tenant pipeline.Tenant, streams []catalog.Stream) (locked []catalog.Stream) {
 	start := time.Now()
 	res, err := d.runner.Sync(ctx, []pipeline.Tenant{tenant}, streams)
 	d.Metrics.runDuration.WithLabelValues(group).Observe(time.Since(start).Seconds())
@@ -180,6 +242,16 @@ func (d *Daemon) runGroup(ctx context.Context, group string, tenant pipeline.Ten
 	}
 	d.Metrics.runs.WithLabelValues(group, result).Inc()
 	d.Log.Info("group run finished", "group", group, "tenant", tenant.ID, "result", result, "duration", time.Since(start).Round(time.Millisecond))
+	for _, s := range res.Streams {
+		if s.Locked {
+			for _, st := range streams {
+				if st.Name == s.Stream {
+					locked = append(locked, st)
+				}
+			}
+		}
+	}
+	return locked
 }
 
 // cronLogger adapts slog to robfig/cron's logger.

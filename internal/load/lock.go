@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The advisory lock of a tenant's stream ($1 tenant id, $2 stream), one key
@@ -22,18 +22,20 @@ const (
 )
 
 // StreamLock is a held lock on some of one tenant's streams: every commit
-// of those streams passes it (WindowCommit.Lock).
+// of those streams passes it (WindowCommit.Lock). A session lock lives on
+// the process's stream-lock connection (streamLocks), which holds every
+// stream lock the process holds.
 type StreamLock struct {
 	store    *Store
 	tenantID string
-	streams  []string
 	// inTx: the lock is taken by each commit inside its transaction,
 	// waiting for whoever holds it (see TransactionLock); no connection
 	// holds it in between.
 	inTx bool
 
-	mu   sync.Mutex
-	conn *pgxpool.Conn
+	mu       sync.Mutex
+	streams  []string
+	released bool
 }
 
 // TransactionLock is the lock of a tenant's stream as a write that is one
@@ -62,75 +64,48 @@ func (l *StreamLock) lockInTx(ctx context.Context, tx pgx.Tx) error {
 var ErrLockLost = errors.New("the stream's lock was lost and another process holds it now")
 
 // held makes sure the lock is still held before a commit: a session lock
-// goes with its session, so after the database restarted it is taken again
-// on a new connection, unless another process took it meanwhile.
+// goes with its session, so after the database restarted the process's
+// stream locks are taken again on a new connection, and a stream another
+// process took meanwhile is lost.
 func (l *StreamLock) held(ctx context.Context) error {
 	if l == nil || l.inTx {
 		return nil
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.conn != nil {
-		if l.conn.Ping(ctx) == nil {
-			return nil
-		}
-		l.conn.Conn().Close(context.WithoutCancel(ctx))
-		l.conn.Release()
-		l.conn = nil
-	}
-	again, busy, err := l.store.LockStreams(ctx, l.tenantID, l.streams)
-	switch {
-	case err != nil:
-		return err
-	case len(busy) > 0:
-		again.Release(ctx)
+	streams, released := slices.Clone(l.streams), l.released
+	l.mu.Unlock()
+	if released {
 		return ErrLockLost
 	}
-	l.conn = again.conn
-	return nil
+	return l.store.locks.check(ctx, l.tenantID, streams)
 }
 
 // TryLockStream takes the session-level advisory lock of a tenant's stream
-// without waiting: ok is false when another process (or run) holds it. Every
-// engage-etl process sharing a warehouse takes it around each stream, so two
-// daemons never load the same tenant and stream at once. The lock lives on a
-// dedicated connection; if the process dies, PostgreSQL releases it.
+// without waiting: ok is false when another process, or another run of this
+// one, holds it. Every engage-etl process sharing a warehouse takes it
+// around each stream, so two daemons never load the same tenant and stream
+// at once. The lock lives on the process's stream-lock connection; if the
+// process dies, PostgreSQL releases it.
 func (s *Store) TryLockStream(ctx context.Context, tenantID, stream string) (lock *StreamLock, ok bool, err error) {
-	err = retry(ctx, func() error {
-		conn, err := s.pool.Acquire(ctx)
-		if err != nil {
-			return err
-		}
-		err = conn.QueryRow(ctx, tryLockStreamSQL, tenantID, stream).Scan(&ok)
-		if err != nil || !ok {
-			conn.Release()
-			return err
-		}
-		lock = &StreamLock{store: s, tenantID: tenantID, streams: []string{stream}, conn: conn}
-		return nil
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("advisory lock: %w", err)
+	lock = &StreamLock{store: s, tenantID: tenantID}
+	if ok, err = lock.TryAdd(ctx, stream); err != nil || !ok {
+		return nil, false, err
 	}
-	return lock, ok, nil
+	return lock, true, nil
 }
 
-// Release unlocks and returns the connection. If unlocking fails the
-// connection is closed, which releases the lock too.
+// Release unlocks the lock's streams. A second Release does nothing.
 func (l *StreamLock) Release(ctx context.Context) {
-	if l == nil {
+	if l == nil || l.inTx {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn == nil {
-		return // lost and not taken again, released already, or a TransactionLock
+	if l.released {
+		return
 	}
-	if _, err := l.conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock_all()`); err != nil {
-		l.conn.Conn().Close(context.WithoutCancel(ctx))
-	}
-	l.conn.Release()
-	l.conn = nil // released: a second Release does nothing
+	l.store.locks.unlock(context.WithoutCancel(ctx), l.tenantID, l.streams)
+	l.released, l.streams = true, nil
 }
 
 // WaitStreamUnlocked waits until no process holds the lock of a tenant's
@@ -148,16 +123,11 @@ func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string)
 // MaxConns is the size of the store's connection pool.
 func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }
 
-// LockStreams takes, on one connection, the advisory locks of those of a
-// tenant's streams no other process is loading (see TryLockStream); busy
-// lists the others. The lock holds the streams it took, and takes them all
-// again after the database restarted (see held).
+// LockStreams takes the advisory locks of those of a tenant's streams no
+// other process is loading (see TryLockStream); busy lists the others. The
+// lock holds the streams it took.
 func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []string) (lock *StreamLock, busy []string, err error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	lock = &StreamLock{store: s, tenantID: tenantID, conn: conn}
+	lock = &StreamLock{store: s, tenantID: tenantID}
 	for _, st := range streams {
 		ok, err := lock.TryAdd(ctx, st)
 		if err != nil {
@@ -171,19 +141,156 @@ func (s *Store) LockStreams(ctx context.Context, tenantID string, streams []stri
 	return lock, busy, nil
 }
 
-// TryAdd takes the lock of one more of the tenant's streams on the lock's
-// connection, without waiting: ok is false when another process holds it.
+// TryAdd takes the lock of one more of the tenant's streams, without
+// waiting: ok is false when another process holds it.
 func (l *StreamLock) TryAdd(ctx context.Context, stream string) (ok bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn == nil {
+	if l.released {
 		return false, ErrLockLost
 	}
-	if err := l.conn.QueryRow(ctx, tryLockStreamSQL, l.tenantID, stream).Scan(&ok); err != nil {
+	if ok, err = l.store.locks.try(ctx, l.tenantID, stream); ok {
+		l.streams = append(l.streams, stream)
+	}
+	return ok, err
+}
+
+// HeldElsewhere lists those of a tenant's streams whose lock another
+// process holds now (it tries each lock and gives it back at once); a
+// stream this process holds is not listed.
+func (s *Store) HeldElsewhere(ctx context.Context, tenantID string, streams []string) ([]string, error) {
+	var out []string
+	for _, st := range streams {
+		l := s.locks
+		l.mu.Lock()
+		held := l.held[lockKey{tenantID, st}]
+		l.mu.Unlock()
+		if held {
+			continue
+		}
+		ok, err := l.try(ctx, tenantID, st)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, st)
+			continue
+		}
+		l.unlock(ctx, tenantID, []string{st})
+	}
+	return out, nil
+}
+
+// streamLocks is the connection holding every stream lock of this process,
+// outside the pool: however many tenants and streams a daemon loads, their
+// locks cost one connection (a connection each made a fleet of tenants
+// need hundreds). Statements on it are short and one at a time.
+type streamLocks struct {
+	mu   sync.Mutex
+	cfg  *pgx.ConnConfig
+	conn *pgx.Conn
+	held map[lockKey]bool
+}
+
+type lockKey struct{ tenant, stream string }
+
+// session returns the lock connection, reconnecting when the old one is
+// gone (the database restarted) and taking every held lock again; a lock
+// another process took meanwhile is lost. Called with mu held.
+func (l *streamLocks) session(ctx context.Context) (*pgx.Conn, error) {
+	if l.conn != nil && l.conn.Ping(ctx) == nil {
+		return l.conn, nil
+	}
+	if l.conn != nil {
+		l.conn.Close(ctx)
+		l.conn = nil
+	}
+	var conn *pgx.Conn
+	err := retry(ctx, func() (err error) {
+		conn, err = pgx.ConnectConfig(ctx, l.cfg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream lock connection: %w", err)
+	}
+	for k := range l.held {
+		var ok bool
+		if err := conn.QueryRow(ctx, tryLockStreamSQL, k.tenant, k.stream).Scan(&ok); err != nil {
+			conn.Close(ctx)
+			return nil, fmt.Errorf("advisory lock: %w", err)
+		}
+		if !ok { // taken by another process while the session was gone
+			delete(l.held, k)
+		}
+	}
+	l.conn = conn
+	return conn, nil
+}
+
+// try takes a stream's lock: false when this process or another holds it.
+func (l *streamLocks) try(ctx context.Context, tenant, stream string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := lockKey{tenant, stream}
+	if l.held[k] {
+		return false, nil // another run of this process: the session would take it again
+	}
+	conn, err := l.session(ctx)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, tryLockStreamSQL, tenant, stream).Scan(&ok); err != nil {
 		return false, fmt.Errorf("advisory lock: %w", err)
 	}
 	if ok {
-		l.streams = append(l.streams, stream)
+		l.held[k] = true
 	}
 	return ok, nil
+}
+
+// check fails with ErrLockLost when one of streams is no longer held.
+func (l *streamLocks) check(ctx context.Context, tenant string, streams []string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.session(ctx); err != nil {
+		return err
+	}
+	for _, st := range streams {
+		if !l.held[lockKey{tenant, st}] {
+			return ErrLockLost
+		}
+	}
+	return nil
+}
+
+// unlock gives back streams' locks. Should unlocking fail, the connection
+// is closed, which releases every lock of the process; the next use takes
+// the others again.
+func (l *streamLocks) unlock(ctx context.Context, tenant string, streams []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, st := range streams {
+		k := lockKey{tenant, st}
+		if !l.held[k] {
+			continue
+		}
+		delete(l.held, k)
+		if l.conn == nil {
+			continue
+		}
+		if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock(`+streamLockKey+`)`, tenant, st); err != nil {
+			l.conn.Close(ctx)
+			l.conn = nil
+		}
+	}
+}
+
+func (l *streamLocks) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		l.conn.Close(context.Background())
+		l.conn = nil
+	}
 }

@@ -23,8 +23,9 @@ import (
 
 // Store is the warehouse.
 type Store struct {
-	pool *pgxpool.Pool
-	runs *runLocks
+	pool  *pgxpool.Pool
+	runs  *runLocks
+	locks *streamLocks
 }
 
 // Open connects to the warehouse at dsn and checks the connection.
@@ -33,9 +34,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %s", ErrInvalidDSN, RedactDSN(dsn), RedactDSN(err.Error()))
 	}
-	// pgxpool's default (4 on two cores) is too small: every running stream
-	// holds one connection for its advisory lock, and its windows commit on
-	// others. A pool_max_conns in the URL wins.
+	// pgxpool's default (4 on two cores) is too small: the windows of many
+	// streams commit at once. A pool_max_conns in the URL wins. Besides the
+	// pool, a process holds two connections of its own: its runs' locks and
+	// its streams' locks (runLocks, streamLocks).
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, 24)
 	}
@@ -54,7 +56,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)
 	}
-	return &Store{pool: pool, runs: &runLocks{cfg: cfg.ConnConfig.Copy(), held: map[int64]bool{}}}, nil
+	return &Store{pool: pool, runs: &runLocks{cfg: cfg.ConnConfig.Copy(), held: map[int64]bool{}},
+		locks: &streamLocks{cfg: cfg.ConnConfig.Copy(), held: map[lockKey]bool{}}}, nil
 }
 
 // Pool exposes the connection pool (status queries, tests).
@@ -63,6 +66,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Close releases the pool.
 func (s *Store) Close() {
 	s.runs.close()
+	s.locks.close()
 	s.pool.Close()
 }
 

@@ -251,9 +251,9 @@ func (r *Runner) upToDate(ctx context.Context, t Tenant, s catalog.Stream, curso
 
 // plan is the work of one tenant's stream in a run.
 type plan struct {
-	windows  []extract.Window
-	done     []bool // windows already finished (by an earlier backfill, or a list loaded recently)
-	skipped  int
+	windows   []extract.Window
+	done      []bool // windows already finished (by an earlier backfill, or a list loaded recently)
+	skipped   int
 	advance   bool  // commits may move the cursor
 	backfill  bool  // a backfill: every conversation's messages are fetched, changed or not
 	resumable bool  // record finished windows, so a killed run resumes (a backfill, a long sync)

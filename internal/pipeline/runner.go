@@ -85,6 +85,9 @@ type Config struct {
 	// Drain, once closed, lets no new window or stream start; windows in
 	// flight finish and commit. Nil never drains.
 	Drain <-chan struct{}
+	// StreamsInFlight bounds the streams this process runs at once, over
+	// all tenants; 0: DefaultStreamsInFlight.
+	StreamsInFlight int
 	// Catalog is every configured stream, where reconcile finds the report
 	// that counts a detail stream's rows when the run (one schedule group)
 	// does not include it; nil: the run's streams.
@@ -95,13 +98,23 @@ type Config struct {
 // does not change afterwards.
 type Runner struct {
 	Config
-	lockSlots chan struct{} // bounds streams holding a lock connection
+	slots   chan struct{} // streams in flight in this process
+	history chan struct{} // of them, streams in a long load's older history (rounds.go)
 }
 
-// New builds a runner. At most half the pool's connections hold stream
-// locks at once, so windows always find a connection to commit on.
+// DefaultStreamsInFlight bounds the streams a process runs at once, over
+// all its tenants (a stream's windows hold their answers until they commit).
+const DefaultStreamsInFlight = 64
+
+// New builds a runner. At most StreamsInFlight streams run at once, and at
+// most half of them load older history, so a tenant's recent days and any
+// tenant's incremental runs never wait behind another's year of backlog.
 func New(c Config) *Runner {
-	return &Runner{Config: c, lockSlots: make(chan struct{}, max(1, c.Store.MaxConns()/2))}
+	n := c.StreamsInFlight
+	if n <= 0 {
+		n = DefaultStreamsInFlight
+	}
+	return &Runner{Config: c, slots: make(chan struct{}, n), history: make(chan struct{}, max(1, n/2))}
 }
 
 // StreamResult is the outcome of one tenant and stream.

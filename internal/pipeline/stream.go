@@ -26,13 +26,21 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		res.Err = ErrDraining
 		return res
 	}
-	select {
-	case r.lockSlots <- struct{}{}:
-		defer func() { <-r.lockSlots }()
-	case <-ctx.Done():
+	// A slot first, then the lock: a stream waiting for a slot leaves the
+	// lock to another process that has one. Older history takes a slot of
+	// its own pool too (see New).
+	if round >= roundHistory {
+		if !take(ctx, r.history) {
+			res.Err = context.Cause(ctx)
+			return res
+		}
+		defer func() { <-r.history }()
+	}
+	if !take(ctx, r.slots) {
 		res.Err = context.Cause(ctx)
 		return res
 	}
+	defer func() { <-r.slots }()
 	lock, ok, err := r.Store.TryLockStream(ctx, j.tenant.ID, j.stream.Name)
 	if err != nil {
 		res.Err = err
@@ -199,6 +207,16 @@ func (r *Runner) launch(ctx context.Context, sr *streamRun, todo []int) []outcom
 		mu.Unlock()
 	})
 	return out
+}
+
+// take takes a slot of a pool, or fails when ctx ends first.
+func take(ctx context.Context, pool chan struct{}) bool {
+	select {
+	case pool <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (r *Runner) draining() bool {
