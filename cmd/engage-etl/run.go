@@ -27,6 +27,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start")
 	shutdown := fs.Duration("shutdown-timeout", 0, "how long in-flight windows may take to commit on shutdown (default: config shutdown_timeout, else 30s)")
 	atStart := fs.Bool("run-at-start", true, "run every stream group once at start, not only on its schedule")
+	takeover := fs.Duration("takeover-every", daemon.DefaultTakeoverEvery, "how often to look whether the streams another daemon was loading are free, to load them here")
 	log, cfg, err := c.start(e, fs, args)
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	d := &daemon.Daemon{
 		Store: store, RunnerConfig: rc, Tenants: tenants, Streams: streams, Schedules: schedules,
 		Webhooks: webhooks, Metrics: metrics, Log: log.With("instance", rc.Instance),
-		ShutdownTimeout: *shutdown, RunAtStart: *atStart,
+		ShutdownTimeout: *shutdown, RunAtStart: *atStart, TakeoverEvery: *takeover,
 	}
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {

@@ -1,5 +1,7 @@
 package kinds
 
+import "github.com/engage-etl/engage-etl/internal/catalog"
+
 // Reconciliation pairs a detail stream with the bucketed report that counts
 // the same thing (the API gives it twice): per tenant and local day, the
 // figure its rows make (Detail) and the report's (Report, Metric, GroupBy)
@@ -22,6 +24,10 @@ type Reconciliation struct {
 	// overlap, so a day is checked only once the day before it is loaded
 	// too (a range that started then runs into it).
 	Spans bool
+	// Needs are the kinds whose rows the detail SQL reads besides its own
+	// (a conversation's day): a day is checked only once they are loaded
+	// too, since another process may still be loading them.
+	Needs []catalog.Kind
 }
 
 // countPerDay counts rows of table per local day, ungrouped.
@@ -41,7 +47,7 @@ SELECT f.date_key, t.team_id, count(*)::numeric FROM engage.fact_conversation f 
 WHERE f.tenant_key = $1 AND f.date_key BETWEEN $2 AND $3 GROUP BY 1, 2`},
 	}
 	conversationAgentPairs = []Reconciliation{
-		{Name: "conversations_by_agent", Report: "chat", Metric: "CONVERSATIONS", GroupBy: "AGENT", Detail: `
+		{Name: "conversations_by_agent", Report: "chat", Metric: "CONVERSATIONS", GroupBy: "AGENT", Needs: []catalog.Kind{catalog.KindConversations}, Detail: `
 SELECT date_key, user_id, count(*)::numeric FROM engage.fact_conversation_agent
 WHERE tenant_key = $1 AND date_key BETWEEN $2 AND $3 GROUP BY 1, 2`},
 	}
@@ -51,7 +57,7 @@ WHERE tenant_key = $1 AND date_key BETWEEN $2 AND $3 GROUP BY 1, 2`},
 	// counts by the day sent, which on a range's first days includes
 	// messages of conversations started before it.
 	messagePairs = []Reconciliation{
-		{Name: "messages", Report: "chat", Metric: "MESSAGES", Detail: `
+		{Name: "messages", Report: "chat", Metric: "MESSAGES", Needs: []catalog.Kind{catalog.KindConversations}, Detail: `
 SELECT f.date_key, '', count(*)::numeric FROM engage.fact_message m
 JOIN engage.fact_conversation f ON f.tenant_key = m.tenant_key AND f.conversation_id = m.conversation_id
 WHERE m.tenant_key = $1 AND f.date_key BETWEEN $2 AND $3 GROUP BY 1`},

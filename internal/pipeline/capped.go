@@ -221,7 +221,9 @@ func (r *Runner) fetchPieces(ctx context.Context, sr *streamRun, w extract.Windo
 		// A cap known for sure cuts every answer at it; a guessed one (the
 		// whole answer's length) only an answer exactly that long: a piece
 		// that holds more than its cut whole is whole.
-		if known := sr.caps.limit() > 0; (known && f.Elements >= limit) || (!known && f.Elements == limit) {
+		// A guess below autoCapMin (a window split for its day's shortfall)
+		// is no cap at all.
+		if known := sr.caps.limit() > 0; (known && f.Elements >= limit) || (!known && f.Elements == limit && limit >= autoCapMin) {
 			more, err := r.fetchPieces(ctx, sr, p, f.Elements, limit, false, fetch)
 			if err != nil {
 				return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
@@ -69,7 +70,7 @@ func (r *Runner) reconcile(ctx context.Context, jobs []*job, results []StreamRes
 	}
 	for _, c := range order {
 		i := by[c.pair.Name+"\x00"+c.detail.Name]
-		off, err := r.reconcilePair(ctx, jobs[i], c.pair, c.detail, c.report)
+		off, err := r.reconcilePair(ctx, jobs[i], c)
 		for _, e := range off {
 			err = errors.Join(err, e)
 		}
@@ -87,6 +88,7 @@ func (r *Runner) reconcile(ctx context.Context, jobs []*job, results []StreamRes
 type check struct {
 	pair           kinds.Reconciliation
 	detail, report catalog.Stream
+	needs          []catalog.Stream // the configured streams of pair.Needs
 }
 
 // pairsOf returns the pairs s is one side of, with the configured stream
@@ -103,7 +105,13 @@ func pairsOf(s catalog.Stream, all []catalog.Stream) []check {
 			}
 			report, ok := reportStream(all, pair)
 			if ok && (d.Name == s.Name || report.Name == s.Name) {
-				out = append(out, check{pair: pair, detail: d, report: report})
+				c := check{pair: pair, detail: d, report: report}
+				for _, n := range all {
+					if slices.Contains(pair.Needs, n.Kind) {
+						c.needs = append(c.needs, n)
+					}
+				}
+				out = append(out, c)
 			}
 		}
 	}
@@ -123,7 +131,8 @@ func reportStream(all []catalog.Stream, pair kinds.Reconciliation) (catalog.Stre
 // reconcilePair checks one pair over the days of j's plan (j is either
 // side), keeps each day's check, and returns the days that disagree after
 // the lookback.
-func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconciliation, detail, report catalog.Stream) ([]*ReconcileError, error) {
+func (r *Runner) reconcilePair(ctx context.Context, j *job, c check) ([]*ReconcileError, error) {
+	pair, detail, report := c.pair, c.detail, c.report
 	loc, now := j.tenant.Location, r.Now()
 	ws := j.plan.windows
 	from, to := ws[0].From, ws[len(ws)-1].To.AddDays(-1)
@@ -135,6 +144,14 @@ func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconcili
 	reportCovers, err := r.Store.Covered(ctx, j.tenant.ID, report.Name, start, end)
 	if err != nil {
 		return nil, err
+	}
+	var needCovers [][][2]time.Time
+	for _, n := range c.needs {
+		covers, err := r.Store.Covered(ctx, j.tenant.ID, n.Name, start, end)
+		if err != nil {
+			return nil, err
+		}
+		needCovers = append(needCovers, covers)
 	}
 	checks, err := r.Store.Reconcile(ctx, load.ReconcileQuery{TenantKey: j.tenantKey, From: from, To: to, Detail: pair.Detail,
 		Report: pair.Report, Metric: pair.Metric, GroupBy: pair.GroupBy, Tolerance: pair.Tolerance})
@@ -149,8 +166,9 @@ func (r *Runner) reconcilePair(ctx context.Context, j *job, pair kinds.Reconcili
 		if pair.Spans {
 			loadedFrom = c.Day.AddDays(-1).Start(loc)
 		}
-		if dayEnd.After(now) || !covers(detailCovers, loadedFrom, dayEnd) || !covers(reportCovers, dayStart, dayEnd) {
-			continue // not over yet, or one side is not loaded
+		if dayEnd.After(now) || !covers(detailCovers, loadedFrom, dayEnd) || !covers(reportCovers, dayStart, dayEnd) ||
+			slices.ContainsFunc(needCovers, func(nc [][2]time.Time) bool { return !covers(nc, dayStart, dayEnd) }) {
+			continue // not over yet, or one side (or what it reads) is not loaded
 		}
 		status := load.ReconcileOK
 		switch {
@@ -191,7 +209,7 @@ func (r *Runner) Reconcile(ctx context.Context, tenants []Tenant, streams []cata
 				if c.detail.Name != d.Name {
 					continue
 				}
-				got, err := r.reconcilePair(ctx, j, c.pair, c.detail, c.report)
+				got, err := r.reconcilePair(ctx, j, c)
 				if err != nil {
 					return off, err
 				}

@@ -263,6 +263,7 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 	for k, i := range in {
 		streams[k] = jobs[i].stream
 	}
+	lockedNow := make([]bool, len(jobs)) // held by another process this round
 	for _, phase := range phases(streams) {
 		// A stream starts after the streams it names in After, when they
 		// are in this round; phases puts it after them, so it never holds a
@@ -276,6 +277,7 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 		for _, k := range phase {
 			g.Go(func() error {
 				defer close(done[streams[k].Name])
+				i := in[k]
 				for _, name := range streams[k].After {
 					if ch, ok := done[name]; ok {
 						select {
@@ -284,9 +286,24 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 						}
 					}
 				}
-				i := in[k]
-				if res := r.lockedStream(ctx, stop, runID, jobs[i], round, prog); !res.Locked || jobs[i].sofar == nil {
+				// One that another process was loading is waited for,
+				// as that process loads it (a fleet of daemons).
+				for _, name := range streams[k].After {
+					if a := slices.IndexFunc(in, func(x int) bool { return jobs[x].stream.Name == name }); a >= 0 && lockedNow[in[a]] {
+						if err := r.Store.WaitStreamUnlocked(ctx, jobs[i].tenant.ID, name); err != nil {
+							results[i] = StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: jobs[i].tenant.ID, Stream: jobs[i].stream.Name, Err: err}}
+							return nil
+						}
+					}
+				}
+				res := r.lockedStream(ctx, stop, runID, jobs[i], round, prog)
+				lockedNow[i] = res.Locked
+				switch {
+				case !res.Locked || jobs[i].sofar == nil:
 					results[i] = res
+				default: // earlier rounds ran here, the rest is another process's
+					results[i] = *jobs[i].sofar
+					results[i].Locked = true
 				}
 				return nil
 			})
