@@ -583,3 +583,69 @@ FROM etl.run_stream WHERE tenant_id = $1 AND stream = 'conversations'`, tenant).
 		t.Errorf("the other tenant's conversations ran %d times in 6 s on a 1 s schedule, while the slow tenant's first run went on", fastDone)
 	}
 }
+
+// TestIncrementalRunsKeepTheirScheduleWhileOthersLoadAYear: two tenants
+// load a year of history for the first time while a third, loaded
+// already, runs every two seconds. The process runs four streams at once
+// and the year's older history may hold only two of them, so the third
+// tenant's incremental runs always find a slot and finish within their
+// schedule (were all four slots the history's, they waited for its long
+// streams).
+func TestIncrementalRunsKeepTheirScheduleWhileOthersLoadAYear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a year's first load at the API's pace for 14 s: make test runs it, make test-short does not")
+	}
+	sim, err := engagesim.New(engagesim.Config{Seed: 3, Days: 370, Now: simNow, Scale: 1, Tenants: engagesim.DefaultTenants(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	w := &world{sim, srv.URL + engagesim.Prefix}
+	store := openStore(t, testdb.Migrated(t))
+	fresh := w.sim.Tenants()[0].ID
+	d := newDaemonWith(t, w, store, "busy", "@every 2s", func(string) []engage.Option { return []engage.Option{engage.WithRate(10, 1)} })
+	d.Streams = []catalog.Stream{stream(t, "conversations"), stream(t, "visits"), stream(t, "agent_times_online"), stream(t, "chat_conversations")}
+	d.RunnerConfig.StreamsInFlight = 4
+	for i := range d.Tenants {
+		if d.Tenants[i].ID != fresh {
+			d.Tenants[i].Start = civil.Of(simNow, d.Tenants[i].Location).AddDays(-365)
+		}
+	}
+	_, stop := start(t, d)
+	defer stop()
+
+	ctx := context.Background()
+	yearDone := func() bool { // both long loads have their oldest conversations in
+		var n int
+		store.Pool().QueryRow(ctx, `SELECT count(*) FROM etl.cursor WHERE stream = 'conversations' AND tenant_id <> $1`, fresh).Scan(&n)
+		return n == 2
+	}
+	var first time.Time // the fresh tenant's first load done
+	for deadline := time.Now().Add(30 * time.Second); first.IsZero(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fresh tenant's first load did not finish in 30 s")
+		}
+		var n int
+		store.Pool().QueryRow(ctx, `SELECT count(*) FROM etl.cursor WHERE tenant_id = $1`, fresh).Scan(&n)
+		if n == len(d.Streams) {
+			first = time.Now()
+		}
+	}
+	time.Sleep(10 * time.Second)
+	if yearDone() {
+		t.Fatal("the year loaded within 10 s: the test proves nothing")
+	}
+	var runs int
+	var slowest float64
+	store.Pool().QueryRow(ctx, `SELECT count(*), coalesce(max(extract(epoch FROM finished_at - started_at)), 0) FROM etl.run_stream
+		WHERE tenant_id = $1 AND stream = 'conversations' AND started_at > $2 AND finished_at IS NOT NULL`, fresh, first).Scan(&runs, &slowest)
+	var waiting int
+	store.Pool().QueryRow(ctx, `SELECT count(*) FROM etl.run_stream WHERE tenant_id = $1 AND finished_at IS NULL
+		AND started_at < now() - interval '2 seconds'`, fresh).Scan(&waiting)
+	if runs < 4 || slowest > 2 || waiting > 0 {
+		t.Errorf("while two tenants loaded a year, the fresh tenant's conversations ran %d times in 10 s on a 2 s schedule, the slowest in %.1f s, %d streams running over 2 s",
+			runs, slowest, waiting)
+	}
+	t.Logf("%d incremental runs in 10 s beside the year's load, the slowest %.2f s", runs, slowest)
+}
