@@ -85,6 +85,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	}
 	webhooks := map[string]string{}
 	for _, t := range cfg.Tenants {
+		metrics.Budget(t.ID, t.RequestsPerSecond)
 		if t.WebhookSecret != "" {
 			webhooks[t.WebhookSecret.Reveal()] = t.ID
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,6 +110,9 @@ tenants:
 		out, metrics := runBriefly(t, env, args...)
 		checkNoSecret(t, "run: output", out)
 		checkNoSecret(t, "run: /metrics", metrics)
+		if !regexp.MustCompile(`(?m)^engage_etl_api_budget_requests_per_second\{tenant="\w+"\} 100$`).MatchString(metrics) {
+			t.Errorf("/metrics does not show the tenants' API budget (100/s):\n%s", metrics)
+		}
 	}
 
 	// The warehouse: run history, raw payloads, everything in etl and raw.

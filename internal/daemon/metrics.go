@@ -22,6 +22,7 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	retries     *prometheus.CounterVec
 	budgetWait  *prometheus.CounterVec
+	budget      *prometheus.GaugeVec
 	runs        *prometheus.CounterVec
 	runDuration *prometheus.HistogramVec
 	webhooks    *prometheus.CounterVec
@@ -45,6 +46,9 @@ func NewMetrics(store *load.Store) *Metrics {
 		budgetWait: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_api_budget_wait_seconds_total",
 			Help: "Seconds this process's requests waited for their turn in the tenant's API budget, which every process loading the tenant shares (etl.api_budget): near the wall clock's rate, the budget is in full use."}, []string{"tenant"}),
+		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "engage_etl_api_budget_requests_per_second",
+			Help: "The tenant's API budget (requests_per_second), which every process loading the tenant shares: the sum over the fleet of rate(engage_etl_api_requests_total) by tenant, divided by it, is how much of it is used."}, []string{"tenant"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_runs_total", Help: "Scheduled runs of a stream group, by result."}, []string{"group", "result"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -53,9 +57,16 @@ func NewMetrics(store *load.Store) *Metrics {
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engage_etl_webhooks_total", Help: "Webhook deliveries received, by result."}, []string{"result"}),
 	}
-	m.Registry.MustRegister(m.rowsLoaded, m.rowsWritten, m.windows, m.requests, m.retries, m.budgetWait, m.runs, m.runDuration, m.webhooks,
+	m.Registry.MustRegister(m.rowsLoaded, m.rowsWritten, m.windows, m.requests, m.retries, m.budgetWait, m.budget, m.runs, m.runDuration, m.webhooks,
 		&lagCollector{store: store}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Budget records a tenant's API budget (0: unpaced, not shown).
+func (m *Metrics) Budget(tenant string, requestsPerSecond float64) {
+	if requestsPerSecond > 0 {
+		m.budget.WithLabelValues(tenant).Set(requestsPerSecond)
+	}
 }
 
 // Stream records a finished stream (a pipeline.Runner.OnStream).
