@@ -77,7 +77,25 @@ func main() {
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases and the dumps")
 	fs.StringVar(&o.profile, "profile", "", "write CPU and heap profiles of the large backfill and of the rebuild into this `folder`, and add their top functions to the report")
 	fs.DurationVar(&o.limit, "limit", 20*time.Minute, "the bound the whole run is reported against")
+	var fo fleetOptions
+	fs.IntVar(&fo.tenants, "fleet", 0, "run the fleet benchmark instead: this many simulated tenants loaded by -fleet-daemons daemons on one warehouse, the simulator enforcing each token's rate (writes bench/fleet-DATE.md)")
+	fs.IntVar(&fo.daemons, "fleet-daemons", 3, "daemons of the fleet benchmark")
+	fs.IntVar(&fo.days, "fleet-days", 2, "days each fleet tenant's first sync loads")
+	fs.Float64Var(&fo.rate, "fleet-rate", 5, "requests per second per tenant: the simulator's limit and the tenants' pace")
+	fs.Float64Var(&fo.scale, "fleet-scale", 2, "simulator --scale of the fleet's tenants")
+	fs.DurationVar(&fo.latency, "fleet-latency", 20*time.Millisecond, "simulator --latency of the fleet benchmark")
+	fs.IntVar(&fo.poolSize, "fleet-pool", 10, "each fleet daemon's pool_max_conns")
+	fs.DurationVar(&fo.timeout, "fleet-timeout", 20*time.Minute, "how long the fleet may take to load every tenant")
 	fs.Parse(os.Args[1:])
+	if fo.tenants > 0 {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := fleet(ctx, o, fo); err != nil {
+			fmt.Fprintln(os.Stderr, "engage-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := o.applyPreset(); err != nil {
 		fmt.Fprintln(os.Stderr, "engage-bench:", err)
 		os.Exit(2)
@@ -145,6 +163,9 @@ type bench struct {
 	to      string // the day after today
 	res     results
 	started time.Time
+	// the fleet benchmark's simulator (fleet.go): tenants and more flags
+	simTenants int
+	simExtra   []string
 }
 
 const (
@@ -248,8 +269,9 @@ func (b *bench) startSimulator(ctx context.Context) error {
 	b.to = day.AddDate(0, 0, 1).Format("2006-01-02")
 	b.res.simNow = now
 	args := []string{"simulate", "--addr", b.simAddr, "--seed", strconv.FormatUint(b.o.seed, 10),
-		"--days", strconv.Itoa(b.o.days), "--tenants", "1", "--scale", strconv.FormatFloat(b.o.scale, 'f', -1, 64),
+		"--days", strconv.Itoa(b.o.days), "--tenants", strconv.Itoa(max(1, b.simTenants)), "--scale", strconv.FormatFloat(b.o.scale, 'f', -1, 64),
 		"--timezone", "UTC", "--tenant-id", tenantID, "--token", tenantToken, "--now", now.Format(time.RFC3339), "--log-level", "warn"}
+	args = append(args, b.simExtra...)
 	b.res.simArgs = "engage-etl " + strings.Join(args, " ")
 	b.sim = exec.Command(b.o.bin, args...)
 	out, err := b.sim.StdoutPipe()

@@ -72,8 +72,8 @@ func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	if f.days < 1 || f.days > 3660 {
 		return cfg, usageError{fmt.Errorf("--days %d: use 1 to 3660", f.days)}
 	}
-	if f.tenants < 1 || f.tenants > 50 {
-		return cfg, usageError{fmt.Errorf("--tenants %d: use 1 to 50", f.tenants)}
+	if f.tenants < 1 || f.tenants > 1000 {
+		return cfg, usageError{fmt.Errorf("--tenants %d: use 1 to 1000", f.tenants)}
 	}
 	if f.scale <= 0 || f.scale > 100000 {
 		return cfg, usageError{fmt.Errorf("--scale %v: use a positive number of conversations per day", f.scale)}
@@ -103,16 +103,7 @@ func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 
 // tenantList is the first tenant from the flags, then presets with other ids.
 func (f *simFlags) tenantList() []engagesim.TenantConfig {
-	out := []engagesim.TenantConfig{{ID: f.tenantID, Token: f.token, Timezone: f.timezone}}
-	for _, tc := range engagesim.DefaultTenants(f.tenants + 1) {
-		if len(out) == f.tenants {
-			break
-		}
-		if tc.ID != f.tenantID && tc.Token != f.token {
-			out = append(out, tc)
-		}
-	}
-	return out
+	return engagesim.TenantsAfter(engagesim.TenantConfig{ID: f.tenantID, Token: f.token, Timezone: f.timezone}, f.tenants)
 }
 
 func runSimulate(ctx context.Context, e *env, args []string) error {

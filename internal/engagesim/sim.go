@@ -94,6 +94,21 @@ func DefaultTenants(n int) []TenantConfig {
 	return out
 }
 
+// TenantsAfter returns n tenants: first, then DefaultTenants that share
+// neither its id nor its token (simulate --tenants).
+func TenantsAfter(first TenantConfig, n int) []TenantConfig {
+	out := []TenantConfig{first}
+	for _, tc := range DefaultTenants(n + 1) {
+		if len(out) == n {
+			break
+		}
+		if tc.ID != first.ID && tc.Token != first.Token {
+			out = append(out, tc)
+		}
+	}
+	return out
+}
+
 // TenantConfig is one simulated tenant.
 type TenantConfig struct {
 	ID       string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -15,10 +16,9 @@ import (
 // (a sync's, a rebuild's) and a transaction lock (a webhook commit's) on the
 // same key exclude each other.
 const (
-	streamLockKey         = `hashtext('engage-etl:' || $1), hashtext($2)`
-	tryLockStreamSQL      = `SELECT pg_try_advisory_lock(` + streamLockKey + `)`
-	waitStreamUnlockedSQL = `SELECT pg_advisory_lock(` + streamLockKey + `), pg_advisory_unlock(` + streamLockKey + `)`
-	txLockStreamSQL       = `SELECT pg_advisory_xact_lock(` + streamLockKey + `)`
+	streamLockKey    = `hashtext('engage-etl:' || $1), hashtext($2)`
+	tryLockStreamSQL = `SELECT pg_try_advisory_lock(` + streamLockKey + `)`
+	txLockStreamSQL  = `SELECT pg_advisory_xact_lock(` + streamLockKey + `)`
 )
 
 // StreamLock is a held lock on some of one tenant's streams: every commit
@@ -108,16 +108,30 @@ func (l *StreamLock) Release(ctx context.Context) {
 	l.released, l.streams = true, nil
 }
 
-// WaitStreamUnlocked waits until no process holds the lock of a tenant's
-// stream (it takes the lock and gives it back at once).
+// WaitStreamUnlocked waits until no process, this one included, holds the
+// lock of a tenant's stream. It looks every so often (up to a second), on
+// the stream-lock connection, rather than wait on a pool connection: a
+// daemon's pool full of such waits could not commit the streams another
+// daemon waits for in turn.
 func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
+	pause := 20 * time.Millisecond
+	for {
+		s.locks.mu.Lock()
+		here := s.locks.held[lockKey{tenantID, stream}]
+		s.locks.mu.Unlock()
+		if !here {
+			busy, err := s.HeldElsewhere(ctx, tenantID, []string{stream})
+			if err != nil || len(busy) == 0 {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
 	}
-	defer conn.Release()
-	_, err = conn.Exec(ctx, waitStreamUnlockedSQL, tenantID, stream)
-	return err
 }
 
 // MaxConns is the size of the store's connection pool.
