@@ -10,7 +10,7 @@ LOCAL_PG := postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 ENGAGE_ETL_TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo '$(LOCAL_PG)')
 export ENGAGE_ETL_TEST_DATABASE_URL
 
-.PHONY: all build test test-short lint bench bench-go fuzz demo clean
+.PHONY: all build test test-short lint bench bench-fleet bench-go fuzz demo clean
 
 all: lint test
 
@@ -44,6 +44,14 @@ BENCH_SCALE  ?= 0
 bench:
 	$(GO) run ./cmd/engage-bench -preset $(BENCH_PRESET) -days $(BENCH_DAYS) -scale $(BENCH_SCALE) \
 		-database-url '$(or $(BENCH_DATABASE_URL),$(LOCAL_PG))'
+	$(MAKE) bench-fleet
+
+# The fleet benchmark: FLEET_TENANTS simulated tenants (200) loaded by three
+# daemons on one warehouse at the simulator's per-token rate limit; writes
+# bench/fleet-DATE.md (429s, completion spread, connections, RSS).
+FLEET_TENANTS ?= 200
+bench-fleet:
+	$(GO) run ./cmd/engage-bench -fleet $(FLEET_TENANTS) -database-url '$(or $(BENCH_DATABASE_URL),$(LOCAL_PG))'
 
 # The Go micro-benchmarks.
 bench-go:

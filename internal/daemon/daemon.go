@@ -5,7 +5,9 @@
 // scheduling, lets in-flight windows commit within a timeout, then cancels.
 //
 // Several daemons may share a warehouse: the pipeline takes an advisory lock
-// per tenant and stream, so none loads what another is loading.
+// per tenant and stream, so none loads what another is loading, and a
+// daemon loads the streams another left (finished, or died) within
+// TakeoverEvery rather than at its next tick.
 package daemon
 
 import (
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -179,41 +182,54 @@ func (d *Daemon) runGroup(ctx context.Context, drain <-chan struct{}, group stri
 		every = DefaultTakeoverEvery
 	}
 	for {
+		began := time.Now()
 		locked := d.syncGroup(ctx, group, tenant, streams)
-		if len(locked) == 0 || !d.awaitFree(ctx, drain, group, tenant.ID, locked, next, every) {
+		if streams = d.awaitFree(ctx, drain, group, tenant.ID, locked, began, next, every); len(streams) == 0 {
 			return
 		}
-		streams = locked // those still held are skipped again, and watched
 	}
 }
 
 // awaitFree looks every so often whether another process still holds the
-// locks of streams: true as soon as one is free, false when the next tick
-// comes first (it tries them all), or the daemon stops.
-func (d *Daemon) awaitFree(ctx context.Context, drain <-chan struct{}, group, tenant string, streams []catalog.Stream, next time.Time, every time.Duration) bool {
-	names := make([]string, len(streams))
-	for i, s := range streams {
-		names[i] = s.Name
-	}
-	for time.Until(next) > every {
+// locks of streams, and returns those it left unfinished as soon as one is
+// free (the others, still held, are tried again with it, and watched);
+// none when the next tick comes first (it tries them all), when all were
+// finished by others since began, or when the daemon stops.
+func (d *Daemon) awaitFree(ctx context.Context, drain <-chan struct{}, group, tenant string, streams []catalog.Stream, began, next time.Time, every time.Duration) []catalog.Stream {
+	for len(streams) > 0 && time.Until(next) > every {
 		select {
 		case <-ctx.Done():
-			return false
+			return nil
 		case <-drain:
-			return false
+			return nil
 		case <-time.After(every):
+		}
+		names := make([]string, len(streams))
+		for i, s := range streams {
+			names[i] = s.Name
 		}
 		busy, err := d.Store.HeldElsewhere(ctx, tenant, names)
 		if err != nil {
 			d.Log.Warn("cannot look at the stream locks", "group", group, "tenant", tenant, "error", err)
 			continue
 		}
-		if len(busy) < len(names) {
-			d.Log.Info("taking over streams another process left", "group", group, "tenant", tenant, "streams", len(names)-len(busy))
-			return true
+		if len(busy) == len(names) {
+			continue
+		}
+		finished, err := d.Store.FinishedSince(ctx, d.RunnerConfig.Instance, tenant, names, began)
+		if err != nil {
+			d.Log.Warn("cannot read the run history", "group", group, "tenant", tenant, "error", err)
+			continue
+		}
+		streams = slices.DeleteFunc(streams, func(s catalog.Stream) bool {
+			return slices.Contains(finished, s.Name) && !slices.Contains(busy, s.Name)
+		})
+		if len(streams) > len(busy) {
+			d.Log.Info("taking over streams another process left", "group", group, "tenant", tenant, "streams", len(streams)-len(busy))
+			return streams
 		}
 	}
-	return false
+	return nil
 }
 
 // syncGroup runs streams of a tenant once and returns those another

@@ -61,6 +61,24 @@ func (s *Store) LastAttemptOK(ctx context.Context, tenantID, stream string) (boo
 	return status == "ok", err
 }
 
+// FinishedSince lists those of a tenant's streams that a run of another
+// process than instance finished loading, successfully, after since: work
+// a daemon taking over the streams another held need not do again.
+func (s *Store) FinishedSince(ctx context.Context, instance, tenantID string, streams []string, since time.Time) ([]string, error) {
+	var out []string
+	err := retry(ctx, func() error {
+		rows, err := s.pool.Query(ctx, `SELECT DISTINCT stream FROM etl.run_stream
+WHERE tenant_id = $1 AND stream = ANY($2) AND finished_at > $3 AND status = 'ok'
+  AND EXISTS (SELECT 1 FROM etl.run r WHERE r.run_id = run_stream.run_id AND r.instance <> $4)`, tenantID, streams, since, instance)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return out, err
+}
+
 // lastAttemptSQL lets PostgreSQL walk the primary key (run_id first)
 // backwards: it reads the rows of the runs since the stream's latest one,
 // which for a list loaded within sync.list_refresh are few.

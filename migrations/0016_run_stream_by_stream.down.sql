@@ -1,0 +1,1 @@
+DROP INDEX etl.run_stream_by_stream;
