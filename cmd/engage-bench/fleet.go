@@ -184,7 +184,7 @@ WHERE t.ok = %d AND c.at = %d`, strings.Join(days, ","), begin.UTC().Format(time
 				}
 			}
 		}
-		if out, err := b.psql(ctx, db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"); err == nil {
+		if out, err := b.psql(ctx, db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"); err == nil {
 			if n, err := strconv.Atoi(strings.TrimSpace(out)); err == nil {
 				res.connsMax = max(res.connsMax, n-1) // not psql's own
 			}

@@ -85,7 +85,7 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	}
 	const rate = 8 // requests per second per token: the simulator's limit and each tenant's budget
 	tenants := engagesim.DefaultTenants(8)
-	sim, err := engagesim.New(engagesim.Config{Seed: 19, Days: 6, Now: time.Now(), Scale: 2, RateLimit: rate,
+	sim, err := engagesim.New(engagesim.Config{Seed: 19, Days: 10, Now: time.Now(), Scale: 2, RateLimit: rate,
 		Latency: 10 * time.Millisecond, Tenants: tenants})
 	if err != nil {
 		t.Fatal(err)
@@ -99,19 +99,19 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	cfg.WriteString("sync:\n  stream_parallelism: 4\n  window_parallelism: 4\ntenants:\n")
 	for _, tc := range tenants {
 		fmt.Fprintf(&cfg, "  - id: %s\n    base_url: %s\n    token: %s\n    timezone: %s\n    start_date: %s\n    requests_per_second: %d\n    burst: 1\n",
-			tc.ID, srv.URL+engagesim.Prefix, tc.Token, tc.Timezone, time.Now().AddDate(0, 0, -4).Format(time.DateOnly), rate)
+			tc.ID, srv.URL+engagesim.Prefix, tc.Token, tc.Timezone, time.Now().AddDate(0, 0, -8).Format(time.DateOnly), rate)
 	}
 	path := filepath.Join(t.TempDir(), "fleet.yaml")
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	env := map[string]string{"DATABASE_URL": dsn}
 	daemons := make([]*daemonProcess, 3)
 	for i := range daemons {
 		daemons[i] = startDaemonProcess(t, ctx, env, "run", "--config", path, "--schedule", "@every 1h",
-			"--takeover-every", "2s", "--http-addr", "127.0.0.1:0", "--no-migrate", "--log-level", "warn")
+			"--takeover-every", "1s", "--http-addr", "127.0.0.1:0", "--no-migrate", "--log-level", "warn")
 	}
 	pairs := len(tenants) * len(catalog.All())
 	var days []string // streams of days: loaded when their cursor reaches now (after the oldest window)
@@ -158,7 +158,11 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	}
 	for loaded() < pairs {
 		if ctx.Err() != nil {
-			t.Fatalf("%d of %d tenant streams loaded in four minutes", loaded(), pairs)
+			missing, _ := pgxQuery(t, dsn, fmt.Sprintf(`SELECT s.tenant_id || '/' || s.stream || ' ' || string_agg(s.status || '@' || r.pid, ',') || ' cursor ' || coalesce(max(c.watermark)::text, '-')
+				FROM etl.run_stream s JOIN etl.run r USING (run_id) LEFT JOIN etl.cursor c USING (tenant_id, stream)
+				GROUP BY s.tenant_id, s.stream HAVING NOT bool_or(s.status = 'ok') OR (s.stream IN (%s) AND coalesce(max(c.watermark) < '%s', true))`,
+				strings.Join(days, ","), begin.UTC().Format(time.RFC3339Nano)))
+			t.Fatalf("%d of %d tenant streams loaded in two minutes; not: %v", loaded(), pairs, missing)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

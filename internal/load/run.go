@@ -23,23 +23,24 @@ func (s *Store) Cursor(ctx context.Context, tenantID, stream string) (time.Time,
 	return w, err
 }
 
-// FinishedBackfillWindows returns the starts and ends of the windows earlier
-// backfills finished for a stream, keyed by [start, end] in Unix milliseconds.
-func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream string) (map[[2]int64]bool, error) {
-	var done map[[2]int64]bool
+// FinishedBackfillWindows returns the windows earlier runs (a backfill's,
+// a long sync's, any process's) finished for a tenant's stream, by their
+// start and end in Unix milliseconds, with when they finished.
+func (s *Store) FinishedBackfillWindows(ctx context.Context, tenantID, stream string) (map[[2]int64]time.Time, error) {
+	var done map[[2]int64]time.Time
 	err := retry(ctx, func() error {
-		rows, err := s.pool.Query(ctx, `SELECT window_start, window_end FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
+		rows, err := s.pool.Query(ctx, `SELECT window_start, window_end, finished_at FROM etl.backfill_window WHERE tenant_id = $1 AND stream = $2`, tenantID, stream)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		done = map[[2]int64]bool{}
+		done = map[[2]int64]time.Time{}
 		for rows.Next() {
-			var a, b time.Time
-			if err := rows.Scan(&a, &b); err != nil {
+			var a, b, at time.Time
+			if err := rows.Scan(&a, &b, &at); err != nil {
 				return err
 			}
-			done[[2]int64{a.UnixMilli(), b.UnixMilli()}] = true
+			done[[2]int64{a.UnixMilli(), b.UnixMilli()}] = at
 		}
 		return rows.Err()
 	})

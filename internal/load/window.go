@@ -62,15 +62,17 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 				return ErrAlreadyKept // applied then, not again
 			}
 		}
-		first, last := c.Batch.days()
-		if err := ensureDays(ctx, tx, first, last); err != nil {
-			return err
+		if c.Batch != nil { // none: the cursor alone moves (over windows another process committed)
+			first, last := c.Batch.days()
+			if err := ensureDays(ctx, tx, first, last); err != nil {
+				return err
+			}
+			n, err := c.Batch.merge(ctx, tx, c.TenantKey)
+			if err != nil {
+				return err
+			}
+			written = n
 		}
-		n, err := c.Batch.merge(ctx, tx, c.TenantKey)
-		if err != nil {
-			return err
-		}
-		written = n
 		if !c.AdvanceTo.IsZero() {
 			if _, err := tx.Exec(ctx, advanceCursorSQL, c.TenantID, c.Stream, c.AdvanceTo); err != nil {
 				return fmt.Errorf("advance cursor: %w", err)

@@ -40,6 +40,7 @@ func newCheckpoint(ws []extract.Window, done []bool, now time.Time) *checkpoint 
 func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) (time.Time, error)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.skipDone()
 	var advance time.Time
 	next := c.next
 	if i == c.next {
@@ -62,6 +63,39 @@ func (c *checkpoint) commit(i int, fn func(advanceTo time.Time) (time.Time, erro
 		c.written = wrote
 	}
 	return nil
+}
+
+// skipDone moves next over windows marked done meanwhile (by another
+// process, see Runner.catchUp). Called with mu held.
+func (c *checkpoint) skipDone() {
+	for c.next < len(c.windows) && c.done[c.next] {
+		c.next++
+	}
+}
+
+// reached is the end of the contiguous run of done windows from the
+// first (never past now), zero when the first is not done.
+func (c *checkpoint) reached() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skipDone()
+	if c.next == 0 {
+		return time.Time{}
+	}
+	end := c.windows[c.next-1].End
+	if end.After(c.now) {
+		end = c.now
+	}
+	return end
+}
+
+// moved records a watermark written outside commit.
+func (c *checkpoint) moved(to time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if to.After(c.written) {
+		c.written = to
+	}
 }
 
 // advanced is the latest watermark a commit wrote, zero when none did. The

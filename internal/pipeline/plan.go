@@ -48,7 +48,8 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 				// oldest window is in, and a killed one resumes with the
 				// windows it finished before the lookback left out.
 				p.resumable = true
-				if err := r.skipFinished(ctx, t, s, &p, now.Add(-s.Lookback)); err != nil {
+				before := now.Add(-s.Lookback) // a window in the lookback is read again
+				if err := r.skipFinished(ctx, t, s, &p, func(end, _ time.Time) bool { return !end.After(before) }); err != nil {
 					return p, err
 				}
 			}
@@ -80,9 +81,10 @@ func (r *Runner) longLoad(t Tenant, cursor, now time.Time) bool {
 	return cursor.IsZero() || cursor.Before(r.recentFrom(t, now))
 }
 
-// skipFinished marks done the windows of a resumable plan that an earlier
-// run finished (etl.backfill_window) and that end before until (zero: any).
-func (r *Runner) skipFinished(ctx context.Context, t Tenant, s catalog.Stream, p *plan, until time.Time) error {
+// skipFinished marks done the windows of a resumable plan that a run (any
+// process's) finished, as etl.backfill_window records, and that skip
+// accepts, given the window's end and when it finished.
+func (r *Runner) skipFinished(ctx context.Context, t Tenant, s catalog.Stream, p *plan, skip func(end, finished time.Time) bool) error {
 	finished, err := r.Store.FinishedBackfillWindows(ctx, t.ID, s.Name)
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func (r *Runner) skipFinished(ctx context.Context, t Tenant, s catalog.Stream, p
 		p.done = make([]bool, len(p.windows))
 	}
 	for i, w := range p.windows {
-		if (until.IsZero() || !w.End.After(until)) && finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}] && !p.done[i] {
+		if at, ok := finished[[2]int64{w.Start.UnixMilli(), w.End.UnixMilli()}]; ok && !p.done[i] && skip(w.End, at) {
 			p.done[i] = true
 			p.skipped++
 		}
@@ -225,7 +227,7 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
 		}
 		if !redo {
-			if err := r.skipFinished(ctx, t, s, &p, time.Time{}); err != nil {
+			if err := r.skipFinished(ctx, t, s, &p, func(_, _ time.Time) bool { return true }); err != nil {
 				return p, err
 			}
 		}
@@ -269,6 +271,8 @@ type planner func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.T
 // job is a planned tenant stream.
 type job struct {
 	runID     int64
+	mode      string    // sync or backfill
+	planned   time.Time // when the run planned it
 	tenant    Tenant
 	tenantKey int
 	stream    catalog.Stream
@@ -280,4 +284,5 @@ type job struct {
 	rounds    []int            // the rounds it takes part in (rounds.go)
 	run       *streamRun       // its windows' state, kept from one round to the next
 	sofar     *StreamResult    // its result over the rounds that ran
+	missed    bool             // another process held it in an earlier round
 }

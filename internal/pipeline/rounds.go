@@ -60,10 +60,14 @@ func (p plan) round(i int) int {
 // todo lists the windows of a round not done yet, newest first in a long
 // load (a checkpoint still moves the cursor only over a contiguous run,
 // once the oldest has committed).
-func (p plan) todo(round int) []int {
+//
+// With catchUp, the windows of earlier rounds not done yet come too: the
+// stream was another process's in an earlier round, which may have left
+// some undone (it died, or stopped).
+func (p plan) todo(round int, catchUp bool) []int {
 	var out []int
 	for i := range p.windows {
-		if (p.done == nil || !p.done[i]) && p.round(i) == round {
+		if (p.done == nil || !p.done[i]) && (p.round(i) == round || catchUp && p.round(i) < round) {
 			out = append(out, i)
 		}
 	}

@@ -18,6 +18,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -171,7 +172,7 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 			var cursors map[string]time.Time
 			if cursors, err = r.Store.Cursors(ctx, t.ID); err == nil {
 				for _, s := range streams {
-					j := &job{runID: runID, tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
+					j := &job{runID: runID, mode: mode, planned: time.Now(), tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
 					j.plan, j.err = planFn(ctx, t, s, j.cursor)
 					prog.planned(j.plan)
 					jobs[t.ID] = append(jobs[t.ID], j)
@@ -298,12 +299,16 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 				}
 				res := r.lockedStream(ctx, stop, runID, jobs[i], round, prog)
 				lockedNow[i] = res.Locked
+				jobs[i].missed = jobs[i].missed || res.Locked
 				switch {
 				case !res.Locked || jobs[i].sofar == nil:
 					results[i] = res
 				default: // earlier rounds ran here, the rest is another process's
 					results[i] = *jobs[i].sofar
 					results[i].Locked = true
+					if err := r.Store.FinishStream(results[i].StreamRun); err != nil {
+						results[i].Err = errors.Join(results[i].Err, fmt.Errorf("record stream result: %w", err))
+					}
 				}
 				return nil
 			})

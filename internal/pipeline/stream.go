@@ -63,6 +63,14 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		res.Err = err
 		return res
 	}
+	if j.plan.long && j.plan.resumable && j.err == nil {
+		// Windows another daemon finished since this run planned (it
+		// loaded the stream in an earlier round) are done.
+		if err := r.skipFinished(ctx, j.tenant, j.stream, &j.plan, func(_, at time.Time) bool { return at.After(j.planned) }); err != nil {
+			res.Err = fmt.Errorf("read finished windows: %w", err)
+			return res
+		}
+	}
 	return r.stream(ctx, stop, runID, j, round, prog)
 }
 
@@ -86,10 +94,26 @@ func (r *Runner) replan(ctx context.Context, j *job, prog *progress) error {
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
+	// A sync of a stream another process brought up to about the moment
+	// this run planned it (the daemons of a fleet tick alike) would only
+	// read its lookback again: it is done. (Its cursor tells, not its run
+	// history: a run of a long load shared with others ends ok while
+	// others still hold windows of it.)
+	if j.mode == "sync" && cursor.After(j.planned.Add(-freshCursor)) {
+		p.done, p.skipped = make([]bool, len(p.windows)), len(p.windows)
+		for i := range p.done {
+			p.done[i] = true
+		}
+		r.Log.Debug("stream loaded by another process since this run planned it", "tenant", j.tenant.ID, "stream", j.stream.Name)
+	}
 	prog.replanned(len(j.plan.windows)-j.plan.skipped, len(p.windows)-p.skipped)
 	j.cursor, j.plan, j.run = cursor, p, nil
 	return nil
 }
+
+// freshCursor: a cursor this close to the moment a sync planned the
+// stream means another process has just loaded it.
+const freshCursor = time.Minute
 
 // stream runs a round of one tenant's stream (all of it, but in a long
 // load): the loop every stream shares. Its result carries the earlier
@@ -122,7 +146,8 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		j.run = &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s, p.split), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
 	}
 	sr := j.run
-	todo := p.todo(round)
+	todo := p.todo(round, j.missed)
+	j.missed = false
 	outcomes := r.launch(ctx, sr, todo)
 	// Windows that committed before the API's cap was found out (capped.go)
 	// are fetched again, in pieces; one failing now fails as a window.
@@ -155,12 +180,21 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	if cause := context.Cause(ctx); engage.IsAuth(cause) && len(errs) > 0 && !engage.IsAuth(errors.Join(errs...)) {
 		errs = append([]error{cause}, errs...) // the tenant's token was refused by another stream
 	}
+	if p.advance && p.resumable && !sr.def.APIClock && ctx.Err() == nil { // an APIClock cursor moves only with the API's events
+		if err := r.advanceOverOthers(ctx, sr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	res.Err = firstAndCount(errs)
 	if p.advance {
 		res.CursorAfter = laterOf(j.cursor, sr.cp.advanced())
 	}
-	if err := r.Store.FinishStream(res.StreamRun); err != nil {
-		res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
+	// Between the rounds of a long load its row stays running: another
+	// process must not take the stream for finished (FinishedSince).
+	if last := j.rounds == nil || round == j.rounds[len(j.rounds)-1]; last || res.Err != nil || ctx.Err() != nil || r.draining() {
+		if err := r.Store.FinishStream(res.StreamRun); err != nil {
+			res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
+		}
 	}
 	log.Info("stream finished", "round", round, "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
 		"rows", res.RowsReceived, "written", res.RowsWritten, "duration", time.Since(begin).Round(time.Millisecond))
@@ -207,6 +241,28 @@ func (r *Runner) launch(ctx context.Context, sr *streamRun, todo []int) []outcom
 		mu.Unlock()
 	})
 	return out
+}
+
+// advanceOverOthers moves the cursor over the windows that are done but
+// that no commit here moved it over: windows of a long load that another
+// process committed (each process's checkpoint knows only its own
+// commits). It commits the cursor alone, under the stream's lock.
+func (r *Runner) advanceOverOthers(ctx context.Context, sr *streamRun) error {
+	if sr.plan.long {
+		if err := r.skipFinished(ctx, sr.tenant, sr.stream, &sr.plan, func(_, at time.Time) bool { return at.After(sr.planned) }); err != nil {
+			return fmt.Errorf("read finished windows: %w", err)
+		}
+	}
+	to := sr.cp.reached()
+	if to.IsZero() || !to.After(laterOf(sr.cursor, sr.cp.advanced())) {
+		return nil
+	}
+	if _, err := r.Store.CommitWindow(ctx, load.WindowCommit{TenantKey: sr.tenantKey, TenantID: sr.tenant.ID, Stream: sr.stream.Name,
+		AdvanceTo: to, Lock: sr.lock}); err != nil {
+		return fmt.Errorf("move the cursor over windows another process loaded: %w", err)
+	}
+	sr.cp.moved(to)
+	return nil
 }
 
 // take takes a slot of a pool, or fails when ctx ends first.
