@@ -107,7 +107,13 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env := map[string]string{"DATABASE_URL": dsn}
+	// Three daemons' pools beside the other packages' tests on one server:
+	// 3 × (8 + 2) connections.
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	env := map[string]string{"DATABASE_URL": dsn + sep + "pool_max_conns=8"}
 	daemons := make([]*daemonProcess, 3)
 	for i := range daemons {
 		daemons[i] = startDaemonProcess(t, ctx, env, "run", "--config", path, "--schedule", "@every 1h",

@@ -285,4 +285,5 @@ type job struct {
 	run       *streamRun       // its windows' state, kept from one round to the next
 	sofar     *StreamResult    // its result over the rounds that ran
 	missed    bool             // another process held it in an earlier round
+	open      bool             // its run row is started and not finished (between rounds)
 }

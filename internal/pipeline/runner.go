@@ -230,7 +230,13 @@ func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []cat
 		}
 		r.runRound(ctx, stop, runID, jobs, in, round, results, prog)
 	}
-	for i := range results {
+	for i, j := range jobs {
+		if j.open { // a later round did not run (shutting down, or another process took it)
+			if err := r.Store.FinishStream(results[i].StreamRun); err != nil {
+				results[i].Err = errors.Join(results[i].Err, fmt.Errorf("record stream result: %w", err))
+			}
+			j.open = false
+		}
 		if r.OnStream != nil && !results[i].Locked {
 			r.OnStream(results[i])
 		}
@@ -264,6 +270,7 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 	for k, i := range in {
 		streams[k] = jobs[i].stream
 	}
+	var mu sync.Mutex
 	lockedNow := make([]bool, len(jobs)) // held by another process this round
 	for _, phase := range phases(streams) {
 		// A stream starts after the streams it names in After, when they
@@ -290,7 +297,11 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 				// One that another process was loading is waited for,
 				// as that process loads it (a fleet of daemons).
 				for _, name := range streams[k].After {
-					if a := slices.IndexFunc(in, func(x int) bool { return jobs[x].stream.Name == name }); a >= 0 && lockedNow[in[a]] {
+					a := slices.IndexFunc(in, func(x int) bool { return jobs[x].stream.Name == name })
+					mu.Lock()
+					locked := a >= 0 && lockedNow[in[a]]
+					mu.Unlock()
+					if locked {
 						if err := r.Store.WaitStreamUnlocked(ctx, jobs[i].tenant.ID, name); err != nil {
 							results[i] = StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: jobs[i].tenant.ID, Stream: jobs[i].stream.Name, Err: err}}
 							return nil
@@ -298,7 +309,9 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 					}
 				}
 				res := r.lockedStream(ctx, stop, runID, jobs[i], round, prog)
+				mu.Lock()
 				lockedNow[i] = res.Locked
+				mu.Unlock()
 				jobs[i].missed = jobs[i].missed || res.Locked
 				switch {
 				case !res.Locked || jobs[i].sofar == nil:
@@ -306,9 +319,6 @@ func (r *Runner) runRound(ctx context.Context, stop context.CancelCauseFunc, run
 				default: // earlier rounds ran here, the rest is another process's
 					results[i] = *jobs[i].sofar
 					results[i].Locked = true
-					if err := r.Store.FinishStream(results[i].StreamRun); err != nil {
-						results[i].Err = errors.Join(results[i].Err, fmt.Errorf("record stream result: %w", err))
-					}
 				}
 				return nil
 			})

@@ -22,8 +22,11 @@ var ErrDraining = errors.New("not started: shutting down")
 // it when another process holds the lock.
 func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc, runID int64, j *job, round int, prog *progress) StreamResult {
 	res := StreamResult{StreamRun: load.StreamRun{RunID: runID, TenantID: j.tenant.ID, Stream: j.stream.Name}}
+	if j.sofar != nil { // a later round: what the earlier ones did stays the result
+		res = *j.sofar
+	}
 	if r.draining() {
-		res.Err = ErrDraining
+		res.Err = errors.Join(res.Err, ErrDraining)
 		return res
 	}
 	// A slot first, then the lock: a stream waiting for a slot leaves the
@@ -31,19 +34,19 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 	// its own pool too (see New).
 	if round >= roundHistory {
 		if !take(ctx, r.history) {
-			res.Err = context.Cause(ctx)
+			res.Err = errors.Join(res.Err, context.Cause(ctx))
 			return res
 		}
 		defer func() { <-r.history }()
 	}
 	if !take(ctx, r.slots) {
-		res.Err = context.Cause(ctx)
+		res.Err = errors.Join(res.Err, context.Cause(ctx))
 		return res
 	}
 	defer func() { <-r.slots }()
 	lock, ok, err := r.Store.TryLockStream(ctx, j.tenant.ID, j.stream.Name)
 	if err != nil {
-		res.Err = err
+		res.Err = errors.Join(res.Err, err)
 		return res
 	}
 	if !ok {
@@ -53,21 +56,21 @@ func (r *Runner) lockedStream(ctx context.Context, stop context.CancelCauseFunc,
 		// and the facts: before this process moves on to a later phase, the
 		// other one must have finished loading this dimension.
 		if j.stream.Phase < catalog.PhaseFacts {
-			res.Err = r.Store.WaitStreamUnlocked(ctx, j.tenant.ID, j.stream.Name)
+			res.Err = errors.Join(res.Err, r.Store.WaitStreamUnlocked(ctx, j.tenant.ID, j.stream.Name))
 		}
 		return res
 	}
 	defer lock.Release(ctx)
 	j.lock = lock
 	if err := r.replan(ctx, j, prog); err != nil {
-		res.Err = err
+		res.Err = errors.Join(res.Err, err)
 		return res
 	}
 	if j.plan.long && j.plan.resumable && j.err == nil {
 		// Windows another daemon finished since this run planned (it
 		// loaded the stream in an earlier round) are done.
 		if err := r.skipFinished(ctx, j.tenant, j.stream, &j.plan, func(_, at time.Time) bool { return at.After(j.planned) }); err != nil {
-			res.Err = fmt.Errorf("read finished windows: %w", err)
+			res.Err = errors.Join(res.Err, fmt.Errorf("read finished windows: %w", err))
 			return res
 		}
 	}
@@ -142,6 +145,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		res.Err = fmt.Errorf("record stream: %w", err)
 		return res
 	}
+	j.open = true
 	if j.run == nil {
 		j.run = &streamRun{job: j, def: kinds.Of(s.Kind), caps: newCapWatch(s, p.split), cp: newCheckpoint(p.windows, p.done, r.Now()), log: log, prog: prog, stop: stop}
 	}
@@ -195,6 +199,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		if err := r.Store.FinishStream(res.StreamRun); err != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("record stream result: %w", err))
 		}
+		j.open = false
 	}
 	log.Info("stream finished", "round", round, "windows", res.WindowsOK, "failed", res.WindowsFailed, "skipped", res.WindowsSkip,
 		"rows", res.RowsReceived, "written", res.RowsWritten, "duration", time.Since(begin).Round(time.Millisecond))
