@@ -73,8 +73,9 @@ func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWrit
 
 // TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon runs three
 // daemons as child processes on one warehouse, loading eight tenants
-// against a simulator that answers 429 beyond each token's rate. One
-// daemon is SIGKILLed a third of the way. The API must see each tenant's
+// against a simulator that answers 429 beyond each token's rate. The third
+// joins a sixth of the way (and must take a share); the first is SIGKILLed
+// a third of the way. The API must see each tenant's
 // rate from all of them together (429s at most 1 % of requests), each
 // tenant must load in at most 1.25 times what its requests take at its
 // rate, and the killed daemon's streams must be taken over within a
@@ -115,10 +116,12 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	}
 	env := map[string]string{"DATABASE_URL": dsn + sep + "pool_max_conns=8"}
 	daemons := make([]*daemonProcess, 3)
-	for i := range daemons {
+	startDaemon := func(i int) {
 		daemons[i] = startDaemonProcess(t, ctx, env, "run", "--config", path, "--schedule", "@every 1h",
 			"--takeover-every", "1s", "--http-addr", "127.0.0.1:0", "--no-migrate", "--log-level", "warn")
 	}
+	startDaemon(0)
+	startDaemon(1)
 	pairs := len(tenants) * len(catalog.All())
 	var days []string // streams of days: loaded when their cursor reaches now (after the oldest window)
 	for _, s := range catalog.All() {
@@ -136,7 +139,15 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 			strings.Join(days, ","), begin.UTC().Format(time.RFC3339Nano)))
 	}
 
-	// A third of the way, SIGKILL one daemon, and note what it was loading.
+	// A sixth of the way, a third daemon joins; a third of the way, SIGKILL
+	// the first, and note what it was loading.
+	for loaded() < pairs/6 {
+		if ctx.Err() != nil {
+			t.Fatalf("a sixth of the streams did not load in time: %d of %d", loaded(), pairs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	startDaemon(2)
 	for loaded() < pairs/3 {
 		if ctx.Err() != nil {
 			t.Fatalf("a third of the streams did not load in time: %d of %d", loaded(), pairs)
@@ -188,6 +199,12 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	}
 	if len(late) > 0 {
 		t.Errorf("%d of the %d streams the killed daemon left unfinished were not taken over within a minute: %v", len(late), len(unfinished), late)
+	}
+	if n := count(t, dsn, fmt.Sprintf(`SELECT count(*) FROM etl.run_stream s JOIN etl.run r USING (run_id)
+		WHERE r.pid = %d AND s.status = 'ok' AND s.windows_ok > 0`, daemons[2].cmd.Process.Pid)); n == 0 {
+		t.Error("the daemon that joined later loaded nothing")
+	} else {
+		t.Logf("the daemon that joined later loaded %d streams", n)
 	}
 	if n := count(t, dsn, `SELECT count(*) FROM etl.run_stream WHERE status = 'running'`); n != 0 {
 		t.Errorf("%d streams left running", n)
