@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -79,6 +81,14 @@ func throwawayPostgres(ctx context.Context, probed, dir, db string, out io.Write
 	if err != nil {
 		return "", err
 	}
+	if asUser != nil && !reachable(filepath.Dir(dir), asUser) {
+		// A clone in root's home, or under any folder the server's user
+		// cannot enter: its cluster lives where that user can, one per
+		// folder asked for, so the next demo finds it again.
+		moved := filepath.Join(os.TempDir(), fmt.Sprintf("engage-etl-demo-postgres-%08x", crc32.ChecksumIEEE([]byte(dir))))
+		fmt.Fprintf(out, "0. the PostgreSQL server runs as %s, who cannot enter %s: its folder is %s instead\n", asUser.Username, filepath.Dir(dir), moved)
+		dir = moved
+	}
 	portFile := filepath.Join(dir, "demo-port")
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -113,6 +123,46 @@ func throwawayPostgres(ctx context.Context, probed, dir, db string, out io.Write
 		"   reach it: psql '%s'\n   stop it:  %s%s -D %s stop   (remove the folder to forget it)\n",
 		probed, how, dir, port, url, runAsPrefix(asUser), pgctl, dir)
 	return url, nil
+}
+
+// reachable reports whether u may enter dir: every folder from the root to
+// it lets u search it (owner, group or others' x bit).
+func reachable(dir string, u *user.User) bool {
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gids := map[uint32]bool{}
+	if groups, err := u.GroupIds(); err == nil {
+		for _, g := range groups {
+			if id, err := strconv.ParseUint(g, 10, 32); err == nil {
+				gids[uint32(id)] = true
+			}
+		}
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return false
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return true // not a Unix stat: nothing to tell
+		}
+		mode := fi.Mode().Perm()
+		switch {
+		case st.Uid == uint32(uid):
+			if mode&0o100 == 0 {
+				return false
+			}
+		case gids[st.Gid]:
+			if mode&0o010 == 0 {
+				return false
+			}
+		case mode&0o001 == 0:
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 // clusterUser is the user the server runs as: nobody else when not root,

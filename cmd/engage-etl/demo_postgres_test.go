@@ -58,3 +58,57 @@ func TestDemoStartsAThrowawayPostgres(t *testing.T) {
 		t.Errorf("second demo: %+v", r)
 	}
 }
+
+// TestDemoRunsWhereverItIsCloned: a clone under a folder the server's user
+// cannot enter (root's home, any mktemp -d) still gets its throwaway
+// PostgreSQL: as root the cluster moves to a folder the postgres user can
+// reach, and says so; as another user, who owns the folder, it stays.
+func TestDemoRunsWhereverItIsCloned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
+	}
+	_, pgctl, ok := serverBinaries()
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL's server binaries are missing under CI: %s (.ci/run installs postgresql)", installPostgres)
+		}
+		t.Skipf("PostgreSQL's server binaries are not installed: %s", installPostgres)
+	}
+	base, err := os.MkdirTemp("", "demo-clone-") // 0700, as mktemp -d makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, ".demo-postgres")
+	asUser, _ := clusterUser()
+	used := dir
+	t.Cleanup(func() {
+		args := []string{pgctl, "-D", used, "-m", "immediate", "stop"}
+		if asUser != nil {
+			args = append([]string{"runuser", "-u", asUser.Username, "--"}, args...)
+		}
+		exec.Command(args[0], args[1:]...).Run()
+		os.RemoveAll(base)
+		if used != dir {
+			os.RemoveAll(used)
+		}
+	})
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, nil, "demo", "--local-postgres", "127.0.0.1:"+port, "--postgres-dir", dir, "--days", "1")
+	if asUser != nil {
+		_, moved, ok := strings.Cut(r.stdout, "its folder is ")
+		if !strings.Contains(r.stdout, "who cannot enter "+base) || !ok {
+			t.Fatalf("demo as root under a 0700 folder: %+v", r)
+		}
+		used = strings.Fields(moved)[0]
+	}
+	if r.code != exitOK || !strings.Contains(r.stdout, "started a throwaway one in "+used) {
+		t.Fatalf("demo under a 0700 folder: %+v", r)
+	}
+	url := strings.SplitN(strings.SplitN(r.stdout, "reach it: psql '", 2)[1], "'", 2)[0]
+	if n := count(t, url, `SELECT count(*) FROM engage.fact_conversation`); n == 0 {
+		t.Errorf("the throwaway warehouse %s has no conversations", url)
+	}
+}
