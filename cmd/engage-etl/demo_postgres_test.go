@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,16 +13,7 @@ import (
 // nothing listens: it must start its own PostgreSQL in a folder, load the
 // demo into it, say how to reach it, and use it again on a second run.
 func TestDemoStartsAThrowawayPostgres(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
-	}
-	_, pgctl, ok := serverBinaries()
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL's server binaries are missing under CI: %s (.ci/run installs postgresql)", installPostgres)
-		}
-		t.Skipf("PostgreSQL's server binaries are not installed: %s", installPostgres)
-	}
+	pgctl := serverPgctl(t)
 	// Root runs the server as postgres, which must reach the folder.
 	base, err := os.MkdirTemp("", "demo-pg-")
 	if err != nil {
@@ -31,11 +23,7 @@ func TestDemoStartsAThrowawayPostgres(t *testing.T) {
 	dir := filepath.Join(base, "cluster")
 	asUser, _ := clusterUser()
 	t.Cleanup(func() {
-		args := []string{pgctl, "-D", dir, "-m", "immediate", "stop"}
-		if asUser != nil {
-			args = append([]string{"runuser", "-u", asUser.Username, "--"}, args...)
-		}
-		exec.Command(args[0], args[1:]...).Run()
+		stopCluster(pgctl, dir, asUser)
 		os.RemoveAll(base)
 	})
 	port, err := freePort() // free now: nothing listens there
@@ -64,16 +52,7 @@ func TestDemoStartsAThrowawayPostgres(t *testing.T) {
 // PostgreSQL: as root the cluster moves to a folder the postgres user can
 // reach, and says so; as another user, who owns the folder, it stays.
 func TestDemoRunsWhereverItIsCloned(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
-	}
-	_, pgctl, ok := serverBinaries()
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL's server binaries are missing under CI: %s (.ci/run installs postgresql)", installPostgres)
-		}
-		t.Skipf("PostgreSQL's server binaries are not installed: %s", installPostgres)
-	}
+	pgctl := serverPgctl(t)
 	base, err := os.MkdirTemp("", "demo-clone-") // 0700, as mktemp -d makes it
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +61,7 @@ func TestDemoRunsWhereverItIsCloned(t *testing.T) {
 	asUser, _ := clusterUser()
 	used := dir
 	t.Cleanup(func() {
-		args := []string{pgctl, "-D", used, "-m", "immediate", "stop"}
-		if asUser != nil {
-			args = append([]string{"runuser", "-u", asUser.Username, "--"}, args...)
-		}
-		exec.Command(args[0], args[1:]...).Run()
+		stopCluster(pgctl, used, asUser)
 		os.RemoveAll(base)
 		if used != dir {
 			os.RemoveAll(used)
@@ -111,4 +86,30 @@ func TestDemoRunsWhereverItIsCloned(t *testing.T) {
 	if n := count(t, url, `SELECT count(*) FROM engage.fact_conversation`); n == 0 {
 		t.Errorf("the throwaway warehouse %s has no conversations", url)
 	}
+}
+
+// serverPgctl is pg_ctl for a test that starts a cluster of its own; such a
+// test is make test's, and fails under CI when the server is not installed.
+func serverPgctl(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own: make test runs it, make test-short does not")
+	}
+	_, pgctl, ok := serverBinaries()
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL's server binaries are missing under CI: %s (.ci/run installs postgresql)", installPostgres)
+		}
+		t.Skipf("PostgreSQL's server binaries are not installed: %s", installPostgres)
+	}
+	return pgctl
+}
+
+// stopCluster stops a test's cluster at once, as the user it runs as.
+func stopCluster(pgctl, dir string, asUser *user.User) {
+	args := []string{pgctl, "-D", dir, "-m", "immediate", "stop"}
+	if asUser != nil {
+		args = append([]string{"runuser", "-u", asUser.Username, "--"}, args...)
+	}
+	exec.Command(args[0], args[1:]...).Run()
 }

@@ -116,10 +116,7 @@ func (l *StreamLock) Release(ctx context.Context) {
 func (s *Store) WaitStreamUnlocked(ctx context.Context, tenantID, stream string) error {
 	pause := 20 * time.Millisecond
 	for {
-		s.locks.mu.Lock()
-		here := s.locks.held[lockKey{tenantID, stream}]
-		s.locks.mu.Unlock()
-		if !here {
+		if !s.locks.holds(tenantID, stream) {
 			busy, err := s.HeldElsewhere(ctx, tenantID, []string{stream})
 			if err != nil || len(busy) == 0 {
 				return err
@@ -176,10 +173,7 @@ func (s *Store) HeldElsewhere(ctx context.Context, tenantID string, streams []st
 	var out []string
 	for _, st := range streams {
 		l := s.locks
-		l.mu.Lock()
-		held := l.held[lockKey{tenantID, st}]
-		l.mu.Unlock()
-		if held {
+		if l.holds(tenantID, st) {
 			continue
 		}
 		ok, err := l.try(ctx, tenantID, st)
@@ -239,6 +233,13 @@ func (l *streamLocks) session(ctx context.Context) (*pgx.Conn, error) {
 	}
 	l.conn = conn
 	return conn, nil
+}
+
+// holds reports whether this process holds a stream's lock.
+func (l *streamLocks) holds(tenant, stream string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[lockKey{tenant, stream}]
 }
 
 // try takes a stream's lock: false when this process or another holds it.
