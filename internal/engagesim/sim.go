@@ -140,6 +140,7 @@ type Server struct {
 	mu       sync.Mutex
 	faulted  map[string]int // consecutive faults per request key
 	byStatus map[int]int
+	byRoute  map[string]int // requests by route ("POST /report/chat/conversations"), whatever their answer
 	limiters map[string]*rate.Limiter
 	// delivered is, per tenant, the moment up to which webhooks were pushed.
 	delivered map[string]time.Time
@@ -183,6 +184,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		faulted:  map[string]int{},
 		byStatus: map[int]int{},
+		byRoute:  map[string]int{},
 		limiters: map[string]*rate.Limiter{},
 	}
 	ids := map[string]bool{}
@@ -262,6 +264,19 @@ func (s *Server) Stats() map[int]int {
 	return out
 }
 
+// Requests counts the requests received by route, in the contract's
+// paths ("GET /activity/call"), whatever they were answered: what a run
+// cost, stream group by stream group.
+func (s *Server) Requests() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.byRoute))
+	for k, v := range s.byRoute {
+		out[k] = v
+	}
+	return out
+}
+
 // handler answers an authenticated API request with a value to encode as
 // JSON, or an *apiError.
 type handler func(r *http.Request, t *tenant, now time.Time) (any, error)
@@ -293,6 +308,9 @@ func (s *Server) routes() {
 	}
 	s.mux.HandleFunc("GET /__sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	s.mux.HandleFunc("GET /__sim/requests", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Requests())
 	})
 	s.mux.HandleFunc("GET /__sim/truth", s.truthHandler)
 	s.mux.HandleFunc("POST /__sim/advance", func(w http.ResponseWriter, r *http.Request) {
@@ -330,6 +348,9 @@ func (s *Server) serve(h handler) http.Handler {
 		if s.cfg.Latency > 0 {
 			time.Sleep(s.cfg.Latency)
 		}
+		s.mu.Lock()
+		s.byRoute[r.Method+" "+strings.TrimPrefix(r.URL.Path, Prefix)]++
+		s.mu.Unlock()
 		now := s.clock.now()
 		// The answer says what time it is on the simulated clock, as a
 		// server's Date header says its own (the client reads the skew).
