@@ -8,10 +8,14 @@
 // a backfill over a loaded range, times an incremental sync after one
 // simulated hour, and rebuilds the facts from the raw answers. Wall time comes
 // from the harness's clock, peak RSS and CPU time from the kernel's rusage of
-// each engage-etl process (wait4), row counts from the warehouse.
+// each engage-etl process (wait4), row counts from the warehouse. The timed
+// steps (the large backfill, the \copy reload, the rebuild, the incremental
+// sync) run -runs times (3) and are judged on their medians. The simulator's
+// count of requests by route (GET /__sim/requests) around the large backfill
+// gives its requests by stream group and their time at 5 requests/s.
 //
-// It prints the figures and the targets of issue 12 (PASS or MISS), and
-// writes the same to bench/results-DATE.md. See README.md, "Benchmarks".
+// It prints the figures and the targets of issues 12 and 20 (PASS or MISS),
+// and writes the same to bench/results-DATE.md. See README.md, "Benchmarks".
 package main
 
 import (
@@ -34,6 +38,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/engage-etl/engage-etl/internal/catalog"
 )
 
 // options are the harness's flags; make bench fills them from BENCH_*.
@@ -55,6 +61,7 @@ type options struct {
 	volumeDays  int    // days backfilled at the issue's daily volume when the tenant is scaled down
 	preset      string
 	limit       time.Duration // the bound the run is reported against
+	runs        int           // runs of each timed step: the report gives their median and range
 }
 
 func main() {
@@ -76,7 +83,8 @@ func main() {
 	fs.StringVar(&o.outDir, "out", "bench", "`folder` of results-DATE.md")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases and the dumps")
 	fs.StringVar(&o.profile, "profile", "", "write CPU and heap profiles of the large backfill and of the rebuild into this `folder`, and add their top functions to the report")
-	fs.DurationVar(&o.limit, "limit", 20*time.Minute, "the bound the whole run is reported against")
+	fs.IntVar(&o.runs, "runs", 3, "runs of each timed step (the large backfill, the psql \\copy reload, the rebuild, the incremental sync): the report gives the median and the min-max, and judges the targets on the medians; 1 for a quick try")
+	fs.DurationVar(&o.limit, "limit", 30*time.Minute, "the bound the whole run is reported against (the report also says when it took more than the 20 minutes of issue 12)")
 	var fo fleetOptions
 	fs.IntVar(&fo.tenants, "fleet", 0, "run the fleet benchmark instead: this many simulated tenants loaded by -fleet-daemons daemons on one warehouse, the simulator enforcing each token's rate (writes bench/fleet-DATE.md)")
 	fs.IntVar(&fo.daemons, "fleet-daemons", 3, "daemons of the fleet benchmark")
@@ -142,6 +150,9 @@ func (o *options) applyPreset() error {
 	}
 	if o.rebuildDays >= o.days {
 		o.rebuildDays = o.days
+	}
+	if o.runs < 1 || o.runs > 25 {
+		return fmt.Errorf("-runs %d: want 1 to 25", o.runs)
 	}
 	if o.days < 1 || o.days > 3660 || o.scale <= 0 {
 		return fmt.Errorf("-days %d, -scale %v: want 1 to 3660 days and a positive scale", o.days, o.scale)
@@ -230,6 +241,11 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	b.res.total = time.Since(b.started)
+	if b.o.runs > 1 {
+		b.logf("total %s, of which %s for runs 2 to %d of the timed steps", b.res.total.Round(time.Second), b.res.repeated.Round(time.Second), b.o.runs)
+	} else {
+		b.logf("total %s", b.res.total.Round(time.Second))
+	}
 	if !o.keep {
 		b.dropDatabases(context.WithoutCancel(ctx))
 	}
@@ -512,14 +528,23 @@ func (b *bench) rssDays() []int {
 func (b *bench) createDatabases(ctx context.Context) error {
 	b.dropDatabases(ctx)
 	for _, db := range b.databases() {
-		if _, err := b.psql(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
-			return err
-		}
-		if _, err := b.etl(ctx, db, "migrate-"+db, "migrate", "up"); err != nil {
+		if err := b.freshDatabase(ctx, db); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// freshDatabase drops db if it is there, creates it and migrates it.
+func (b *bench) freshDatabase(ctx context.Context, db string) error {
+	if _, err := b.psql(ctx, "postgres", "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
+		return err
+	}
+	if _, err := b.psql(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
+		return err
+	}
+	_, err := b.etl(ctx, db, "migrate-"+db, "migrate", "up")
+	return err
 }
 
 func (b *bench) dropDatabases(ctx context.Context) {
@@ -530,45 +555,99 @@ func (b *bench) dropDatabases(ctx context.Context) {
 	}
 }
 
-// backfills loads the short ranges (for their peak RSS), then the large one.
+// backfills loads the short ranges (for their peak RSS), once each, then the
+// large one -runs times, each into a freshly created warehouse: the report
+// takes the median run. The simulator's requests are counted around the
+// first large run; the last one's warehouse is the one the steps after use.
 func (b *bench) backfills(ctx context.Context) error {
 	base, err := b.tableCounts(ctx, b.dbName("copy"), "engage")
 	if err != nil {
 		return err
 	}
 	b.res.baseline = base
+	for _, d := range b.rssDays() {
+		run, _, err := b.backfill(ctx, d, fmt.Sprintf("backfill-%d", d), false)
+		if err != nil {
+			return err
+		}
+		b.res.backfills = append(b.res.backfills, run)
+	}
+	d, db := b.o.days, b.dbName("full")
+	var runs []backfillRun
+	for i := range b.o.runs {
+		started := time.Now()
+		logName := fmt.Sprintf("backfill-%d", d)
+		if i > 0 {
+			// A fresh warehouse, as the first run had.
+			if err := b.freshDatabase(ctx, db); err != nil {
+				return err
+			}
+			logName += fmt.Sprintf("-run%d", i+1)
+		}
+		var before map[string]int
+		if i == 0 {
+			if before, err = b.simRequests(ctx); err != nil {
+				b.logf("cannot count the simulator's requests (%v): the report leaves them out", err)
+			}
+		}
+		run, counts, err := b.backfill(ctx, d, logName, i == 0)
+		if err != nil {
+			return err
+		}
+		if i == 0 && before != nil {
+			after, err := b.simRequests(ctx)
+			if err != nil {
+				return err
+			}
+			b.res.requests = newRequestCount(catalog.All(), before, after, d)
+			b.logf("the %d-day backfill asked %d requests (%s at 5 requests/s), %d of them for messages", d, b.res.requests.total(), at5(b.res.requests.total()), b.res.requests.byGroup[groupMessages])
+		} else {
+			b.res.repeated += time.Since(started)
+		}
+		if len(runs) > 0 && run.rows != runs[0].rows {
+			b.logf("run %d of the %d-day backfill loaded %d rows, run 1 %d", i+1, d, run.rows, runs[0].rows)
+		}
+		runs = append(runs, run)
+		// The warehouse of the last run stays for the steps after.
+		b.res.counts = counts
+		b.res.convPerDay = float64(counts["fact_conversation"]) / float64(d)
+		b.res.messages = counts["fact_message"]
+	}
+	med := runs[medianIndex(runs, backfillWall)]
+	med.runs = runs
+	b.res.backfills = append(b.res.backfills, med)
+	if len(runs) > 1 {
+		s := spreadOf(runs, backfillWall)
+		b.logf("backfill of %d days, %d runs: median %s (%s to %s), %.0f rows/s", d, len(runs), s.med.Round(time.Millisecond),
+			s.lo.Round(time.Millisecond), s.hi.Round(time.Millisecond), rate(med.rows, med.m.wall))
+	}
+	return b.rawStats(ctx)
+}
+
+// backfill times one backfill of the last d days into its warehouse, which
+// holds no tenant data yet, and counts the engage rows it loaded.
+func (b *bench) backfill(ctx context.Context, d int, logName string, profile bool) (backfillRun, map[string]int64, error) {
+	db := b.backfillDB(d)
 	today, _ := time.Parse("2006-01-02", b.today)
-	for _, d := range append(b.rssDays(), b.o.days) {
-		db := b.backfillDB(d)
-		from := today.AddDate(0, 0, 1-d).Format("2006-01-02")
-		cpu0 := b.simCPU()
-		args := []string{"backfill", "--from", from, "--to", b.to}
-		if d == b.o.days {
-			args = append(args, b.profileArgs("backfill")...)
-		}
-		m, err := b.etl(ctx, db, fmt.Sprintf("backfill-%d", d), args...)
-		if err != nil {
-			return err
-		}
-		counts, err := b.tableCounts(ctx, db, "engage")
-		if err != nil {
-			return err
-		}
-		rows := loadedRows(counts, base)
-		b.res.backfills = append(b.res.backfills, backfillRun{days: d, m: m, rows: rows, simCPU: b.simCPU() - cpu0})
-		b.logf("backfill of %d days: %d rows in %s (%.0f rows/s), peak RSS %s", d, rows, m.wall.Round(time.Millisecond),
-			float64(rows)/m.wall.Seconds(), mib(m.maxRSS))
-		if d == b.o.days {
-			b.res.counts = counts
-			conv := counts["fact_conversation"]
-			b.res.convPerDay = float64(conv) / float64(d)
-			b.res.messages = counts["fact_message"]
-		}
+	from := today.AddDate(0, 0, 1-d).Format("2006-01-02")
+	cpu0 := b.simCPU()
+	args := []string{"backfill", "--from", from, "--to", b.to}
+	if profile {
+		args = append(args, b.profileArgs("backfill")...)
 	}
-	if err := b.rawStats(ctx); err != nil {
-		return err
+	m, err := b.etl(ctx, db, logName, args...)
+	if err != nil {
+		return backfillRun{}, nil, err
 	}
-	return nil
+	simCPU := b.simCPU() - cpu0
+	counts, err := b.tableCounts(ctx, db, "engage")
+	if err != nil {
+		return backfillRun{}, nil, err
+	}
+	rows := loadedRows(counts, b.res.baseline)
+	b.logf("backfill of %d days: %d rows in %s (%.0f rows/s), peak RSS %s", d, rows, m.wall.Round(time.Millisecond),
+		float64(rows)/m.wall.Seconds(), mib(m.maxRSS))
+	return backfillRun{days: d, m: m, rows: rows, simCPU: simCPU}, counts, nil
 }
 
 // loadedRows counts the rows of the tables a backfill changed: all their rows,
@@ -629,7 +708,8 @@ func (b *bench) rawStats(ctx context.Context) error {
 type copyTable struct {
 	schema, name string
 	rows         int64
-	dump, load   time.Duration
+	dump, load   time.Duration   // load: the median of loads
+	loads        []time.Duration // each run's reload
 }
 
 func (t copyTable) fact() bool { return strings.HasPrefix(t.name, "fact_") }
@@ -637,7 +717,9 @@ func (t copyTable) fact() bool { return strings.HasPrefix(t.name, "fact_") }
 // copyBaseline dumps what the large backfill loaded into the engage tables (and,
 // for comparison, the raw answers), then reloads them with psql \copy into a
 // freshly migrated warehouse whose same tables were emptied: same tables,
-// indexes and constraints. Tables are loaded parents first, one psql each.
+// indexes and constraints. Tables are loaded parents first, in one psql
+// session. The dump is made once; the reload runs -runs times, the tables
+// emptied again before each.
 func (b *bench) copyBaseline(ctx context.Context) error {
 	src, dst := b.dbName("full"), b.dbName("copy")
 	var tables []copyTable
@@ -667,22 +749,44 @@ func (b *bench) copyBaseline(ctx context.Context) error {
 	for _, t := range tables {
 		names = append(names, t.schema+"."+t.name)
 	}
-	if _, err := b.psql(ctx, dst, "TRUNCATE "+strings.Join(names, ", ")+" CASCADE"); err != nil {
-		return err
-	}
+	truncate := "TRUNCATE " + strings.Join(names, ", ") + " CASCADE"
 	dumps, err := b.copyAll(ctx, src, "dump", tables, "TO")
 	if err != nil {
 		return err
 	}
-	// Settle first, so the reload does not pay for the backfill's dirty pages.
-	b.settle(ctx)
-	loads, err := b.copyAll(ctx, dst, "reload", tables, "FROM")
-	if err != nil {
-		return err
+	for i := range tables {
+		tables[i].dump = dumps[i]
+	}
+	for run := range b.o.runs {
+		started := time.Now()
+		if _, err := b.psql(ctx, dst, truncate); err != nil {
+			return err
+		}
+		// Settle first, so the reload does not pay for the backfill's (or
+		// the truncated reload's) dirty pages.
+		b.settle(ctx)
+		logName := "reload"
+		if run > 0 {
+			logName += fmt.Sprintf("-run%d", run+1)
+		}
+		loads, err := b.copyAll(ctx, dst, logName, tables, "FROM")
+		if err != nil {
+			return err
+		}
+		var total time.Duration
+		for i := range tables {
+			tables[i].loads = append(tables[i].loads, loads[i])
+			total += loads[i]
+		}
+		b.logf("\\copy reload %d of %d: %s", run+1, b.o.runs, total.Round(time.Millisecond))
+		if run > 0 {
+			b.res.repeated += time.Since(started)
+		}
 	}
 	for i := range tables {
-		tables[i].dump, tables[i].load = dumps[i], loads[i]
-		b.logf("\\copy %s.%s: %d rows in %s", tables[i].schema, tables[i].name, tables[i].rows, loads[i].Round(time.Millisecond))
+		t := &tables[i]
+		t.load = spreadOf(t.loads, itself).med
+		b.logf("\\copy %s.%s: %d rows in %s", t.schema, t.name, t.rows, t.load.Round(time.Millisecond))
 	}
 	b.res.copies = tables
 	return nil
@@ -837,7 +941,8 @@ func (b *bench) listRefresh(ctx context.Context, db string) (syncResult, error) 
 
 // syncAfterHour brings the simulator to one hour behind the wall clock,
 // syncs (the first sync sets the cursors a backfill of an empty warehouse
-// leaves unset), advances the simulator by one hour and times a second sync.
+// leaves unset), then -runs times advances the simulator by one more hour and
+// times a sync. It returns the median run, with every run in its runs.
 func (b *bench) syncAfterHour(ctx context.Context, db string) (syncResult, error) {
 	behind := time.Since(b.res.simNow) - time.Hour
 	if behind > 0 {
@@ -848,10 +953,31 @@ func (b *bench) syncAfterHour(ctx context.Context, db string) (syncResult, error
 	if _, err := b.etl(ctx, db, "sync-first-"+db, "sync"); err != nil {
 		return syncResult{}, err
 	}
-	if err := b.advanceSimulator(ctx, time.Hour); err != nil {
-		return syncResult{}, err
+	var runs []syncResult
+	for i := range b.o.runs {
+		started := time.Now()
+		if err := b.advanceSimulator(ctx, time.Hour); err != nil {
+			return syncResult{}, err
+		}
+		what, logName := "incremental sync after one simulated hour", "sync-hour-"+db
+		if b.o.runs > 1 {
+			what += fmt.Sprintf(", run %d of %d", i+1, b.o.runs)
+		}
+		if i > 0 {
+			logName += fmt.Sprintf("-run%d", i+1)
+		}
+		r, err := b.timedSync(ctx, db, what, logName)
+		if err != nil {
+			return syncResult{}, err
+		}
+		runs = append(runs, r)
+		if i > 0 {
+			b.res.repeated += time.Since(started)
+		}
 	}
-	return b.timedSync(ctx, db, "incremental sync after one simulated hour", "sync-hour-"+db)
+	med := runs[medianIndex(runs, syncWall)]
+	med.runs = runs
+	return med, nil
 }
 
 // timedSync runs and times `engage-etl sync args`, with the rows its run
@@ -871,10 +997,11 @@ func (b *bench) timedSync(ctx context.Context, db, what, logName string, args ..
 }
 
 // rebuild truncates every engage fact table of the warehouse of one of the
-// backfills (rebuildDays), keeps raw, and times `engage-etl rebuild` of it all;
-// the facts it restores are compared with those before. (A rebuild of the
-// last days of a warehouse loaded today replays every conversation's messages
-// answer fetched since, so it would cost as much as a whole one.)
+// backfills (rebuildDays), keeps raw, and times `engage-etl rebuild` of it all,
+// -runs times (the facts truncated again before each); the facts each run
+// restores are compared with those before. (A rebuild of the last days of a
+// warehouse loaded today replays every conversation's messages answer fetched
+// since, so it would cost as much as a whole one.)
 func (b *bench) rebuild(ctx context.Context) error {
 	db := b.backfillDB(b.o.rebuildDays)
 	before, err := b.tableCounts(ctx, db, "engage")
@@ -890,30 +1017,46 @@ func (b *bench) rebuild(ctx context.Context) error {
 		}
 	}
 	sort.Strings(facts)
-	if _, err := b.psql(ctx, db, "TRUNCATE "+strings.Join(facts, ", ")); err != nil {
-		return err
-	}
-	m, err := b.etl(ctx, db, "rebuild", append([]string{"rebuild"}, b.profileArgs("rebuild")...)...)
-	if err != nil {
-		return err
-	}
-	after, err := b.tableCounts(ctx, db, "engage")
-	if err != nil {
-		return err
-	}
-	var restored int64
-	var differ []string
-	for t, c := range after {
-		if strings.HasPrefix(t, "fact_") {
-			restored += c
-			if c != before[t] {
-				differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], c))
+	var runs []rebuildResult
+	for i := range b.o.runs {
+		started := time.Now()
+		if _, err := b.psql(ctx, db, "TRUNCATE "+strings.Join(facts, ", ")); err != nil {
+			return err
+		}
+		args, logName := []string{"rebuild"}, "rebuild"
+		if i == 0 {
+			args = append(args, b.profileArgs("rebuild")...)
+		} else {
+			logName += fmt.Sprintf("-run%d", i+1)
+		}
+		m, err := b.etl(ctx, db, logName, args...)
+		if err != nil {
+			return err
+		}
+		after, err := b.tableCounts(ctx, db, "engage")
+		if err != nil {
+			return err
+		}
+		var restored int64
+		var differ []string
+		for t, c := range after {
+			if strings.HasPrefix(t, "fact_") {
+				restored += c
+				if c != before[t] {
+					differ = append(differ, fmt.Sprintf("%s %d → %d", t, before[t], c))
+				}
 			}
 		}
+		sort.Strings(differ)
+		runs = append(runs, rebuildResult{days: b.o.rebuildDays, m: m, factsBefore: emptied, restored: restored, differ: differ})
+		b.logf("rebuild of the %d-day warehouse: %d fact rows restored (of %d) in %s, peak RSS %s", b.o.rebuildDays, restored, emptied, m.wall.Round(time.Millisecond), mib(m.maxRSS))
+		if i > 0 {
+			b.res.repeated += time.Since(started)
+		}
 	}
-	sort.Strings(differ)
-	b.res.rebuild = rebuildResult{days: b.o.rebuildDays, m: m, factsBefore: emptied, restored: restored, differ: differ}
-	b.logf("rebuild of the %d-day warehouse: %d fact rows restored (of %d) in %s, peak RSS %s", b.o.rebuildDays, restored, emptied, m.wall.Round(time.Millisecond), mib(m.maxRSS))
+	med := runs[medianIndex(runs, rebuildWall)]
+	med.runs = runs
+	b.res.rebuild = med
 	return nil
 }
 
@@ -942,9 +1085,9 @@ func (b *bench) fullVolume(ctx context.Context) error {
 	// Whole days: the simulator's today is cut at its clock.
 	b.o.days, b.o.scale = b.o.volumeDays+1, presets["full"].scale
 	defer func() {
-		volume, volumeSync := b.res.volume, b.res.volumeSync
+		volume, volumeSync, repeated := b.res.volume, b.res.volumeSync, b.res.repeated
 		b.res = main
-		b.res.volume, b.res.volumeSync = volume, volumeSync
+		b.res.volume, b.res.volumeSync, b.res.repeated = volume, volumeSync, repeated
 		b.o.days, b.o.scale, b.today, b.from, b.to = days, scale, today, from, to
 	}()
 	if err := b.startSimulator(ctx); err != nil {

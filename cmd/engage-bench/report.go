@@ -34,7 +34,9 @@ type results struct {
 	sync        syncResult
 	lists       syncResult // the hourly refresh of the lists the sync left alone
 	rebuild     rebuildResult
+	requests    requestCount // the simulator's requests during the first large backfill; days 0: not counted
 	total       time.Duration
+	repeated    time.Duration // of total, runs 2 to -runs of the timed steps, their fresh warehouses and settling included
 }
 
 type backfillRun struct {
@@ -42,8 +44,9 @@ type backfillRun struct {
 	m          measured
 	rows       int64
 	simCPU     time.Duration
-	scale      float64 // the volume run's simulator --scale
-	convPerDay float64 // the volume run's
+	scale      float64       // the volume run's simulator --scale
+	convPerDay float64       // the volume run's
+	runs       []backfillRun // the large backfill: every run, this one their median
 }
 
 type rerunResult struct {
@@ -57,6 +60,7 @@ type syncResult struct {
 	m                 measured
 	received, written int64
 	simCPU            time.Duration
+	runs              []syncResult // every run, this one their median
 }
 
 type rebuildResult struct {
@@ -64,16 +68,61 @@ type rebuildResult struct {
 	m                     measured
 	factsBefore, restored int64
 	differ                []string
+	runs                  []rebuildResult // every run, this one their median
 }
 
-// Targets of issue 12.
+// Targets of issues 12 and 20 (targetYearRequests is in requests.go).
 const (
 	targetBackfillVsCopy = 0.5
-	targetRebuildVsCopy  = 0.67
+	targetRebuildVsCopy  = 0.8
 	targetRSS            = 200e6 // bytes
 	targetRSSFlat        = 1.25  // largest peak over smallest: "the same at 30, 90 and 365 days"
-	targetSync           = 3 * time.Second
+	targetSync           = 2 * time.Second
+	// issueLimit is the bound of issue 12 on the whole run; -limit (30
+	// minutes by default) leaves room for the repeated runs, and the report
+	// says when a run takes longer than this.
+	issueLimit = 20 * time.Minute
 )
+
+// peakRSS is the highest peak RSS of a backfill's runs.
+func (r backfillRun) peakRSS() int64 {
+	peak := r.m.maxRSS
+	for _, x := range r.runs {
+		peak = max(peak, x.m.maxRSS)
+	}
+	return peak
+}
+
+// wall is the spread of a backfill's runs (one, when it ran once).
+func (r backfillRun) wall() spread {
+	if len(r.runs) == 0 {
+		return spreadOf([]backfillRun{r}, backfillWall)
+	}
+	return spreadOf(r.runs, backfillWall)
+}
+
+func (r syncResult) wall() spread {
+	if len(r.runs) == 0 {
+		return spreadOf([]syncResult{r}, syncWall)
+	}
+	return spreadOf(r.runs, syncWall)
+}
+
+func (r rebuildResult) wall() spread {
+	if len(r.runs) == 0 {
+		return spreadOf([]rebuildResult{r}, rebuildWall)
+	}
+	return spreadOf(r.runs, rebuildWall)
+}
+
+// runsLine lists each sync run: "2.61 s (37832 received, 2760 written)".
+func (r syncResult) runsLine() string {
+	var out []string
+	for _, x := range r.runs {
+		out = append(out, fmt.Sprintf("%s (%d received, %d written)", secs(x.m.wall), x.received, x.written))
+	}
+	return strings.Join(out, "; ")
+}
 
 func mb(bytes int64) string { return fmt.Sprintf("%.0f MB", float64(bytes)/1e6) }
 
@@ -109,23 +158,40 @@ func (b *bench) report() error {
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format+"\n", args...) }
 
 	large := b.large()
+	// The \copy reload: each run's time for the engage tables, the fact
+	// tables among them and the raw tables; each total's median is its own.
 	var copyRows, factRows, rawRows int64
-	var copyTime, factTime, rawTime, dumpTime time.Duration
+	var dumpTime time.Duration
+	reloads := 0
+	for _, t := range r.copies {
+		reloads = max(reloads, len(t.loads))
+	}
+	copyRuns, factRuns, rawRuns := make([]time.Duration, reloads), make([]time.Duration, reloads), make([]time.Duration, reloads)
 	for _, t := range r.copies {
 		dumpTime += t.dump
 		switch {
 		case t.schema == "raw":
 			rawRows += t.rows
-			rawTime += t.load
 		default:
 			copyRows += t.rows
-			copyTime += t.load
 			if t.fact() {
 				factRows += t.rows
-				factTime += t.load
+			}
+		}
+		for i, d := range t.loads {
+			switch {
+			case t.schema == "raw":
+				rawRuns[i] += d
+			default:
+				copyRuns[i] += d
+				if t.fact() {
+					factRuns[i] += d
+				}
 			}
 		}
 	}
+	copySpread, factSpread, rawSpread := spreadOf(copyRuns, itself), spreadOf(factRuns, itself), spreadOf(rawRuns, itself)
+	copyTime, factTime, rawTime := copySpread.med, factSpread.med, rawSpread.med
 	backfillRate, copyRate, factCopyRate := rate(large.rows, large.m.wall), rate(copyRows, copyTime), rate(factRows, factTime)
 	rebuildRate := rate(r.rebuild.restored, r.rebuild.m.wall)
 	bfRatio, rbRatio := backfillRate/copyRate, rebuildRate/factCopyRate
@@ -138,7 +204,13 @@ func (b *bench) report() error {
 	p("Tenant: one simulated tenant in UTC, %d days, %.0f conversations a day on average (simulator `--scale %g`, seed %d, %d messages in all), the client unpaced (`ENGAGE_REQUESTS_PER_SECOND=0`); the simulator runs on the same machine and built its world in %s.",
 		b.o.days, r.convPerDay, b.o.scale, b.o.seed, r.messages, secs(r.simStart))
 	if b.o.preset == "default" && b.o.scale < presets["full"].scale {
-		p("The issue's tenant (`-preset full`: 3,000 conversations a day) does not finish within %s on this 2-core machine, so the default preset scales it down to %.0f conversations a day (days unchanged), rebuilds the %d-day warehouse rather than the %d-day one (at %.0f rows/s a rebuild of the %d-day one would take %.0f minutes), and backfills %d whole days at 3,000 conversations a day apart, then syncs them after one simulated hour, for the peak RSS and the sync time of a tenant of that size.", b.o.limit, r.convPerDay, b.o.rebuildDays, b.o.days, rebuildRate, b.o.days, float64(large.rows)/max(rebuildRate, 1)/60, b.o.volumeDays)
+		p("The issue's tenant (`-preset full`: 3,000 conversations a day) does not finish within %s on this 2-core machine, so the default preset scales it down to %.0f conversations a day (days unchanged), rebuilds the %d-day warehouse rather than the %d-day one (at %.0f rows/s a rebuild of the %d-day one would take %s a run), and backfills %d whole days at 3,000 conversations a day apart, then syncs them after one simulated hour, for the peak RSS and the sync time of a tenant of that size.", b.o.limit, r.convPerDay, b.o.rebuildDays, b.o.days, rebuildRate, b.o.days, hoursMinutes(time.Duration(float64(large.rows)/max(rebuildRate, 1)*float64(time.Second))), b.o.volumeDays)
+	}
+	p("")
+	if b.o.runs > 1 {
+		p("Timed steps ran %d times each (`-runs %d`): the %d-day backfill (each into a fresh warehouse), the psql \\copy reload (into freshly emptied tables), the rebuild (its facts truncated again) and the incremental sync (each run after one more simulated hour). The targets are judged on the medians; the figures give the median and, in parentheses, the fastest and the slowest run. The shorter backfills, for their peak RSS, ran once.", b.o.runs, b.o.runs, b.o.days)
+	} else {
+		p("Every step ran once (`-runs 1`): one noisy run can decide a target; `make bench` runs the timed steps 3 times and judges their medians.")
 	}
 	p("")
 	p("Simulator: `%s`", r.simArgs)
@@ -153,11 +225,12 @@ func (b *bench) report() error {
 	minRSS, maxRSS := int64(0), int64(0)
 	var rssCells []string
 	for _, bf := range r.backfills {
-		if minRSS == 0 || bf.m.maxRSS < minRSS {
-			minRSS = bf.m.maxRSS
+		rss := bf.peakRSS()
+		if minRSS == 0 || rss < minRSS {
+			minRSS = rss
 		}
-		maxRSS = max(maxRSS, bf.m.maxRSS)
-		rssCells = append(rssCells, fmt.Sprintf("%d days %s", bf.days, mb(bf.m.maxRSS)))
+		maxRSS = max(maxRSS, rss)
+		rssCells = append(rssCells, fmt.Sprintf("%d days %s", bf.days, mb(rss)))
 	}
 	flat := float64(maxRSS) / float64(max(minRSS, 1))
 	if v := r.volume; v.days > 0 {
@@ -176,37 +249,71 @@ func (b *bench) report() error {
 		syncWorst = max(syncWorst, v.m.wall)
 	}
 	p("| incremental sync after one simulated hour ≤ %s | %s | %s |", secs(targetSync), syncCell, passMiss(syncWorst <= targetSync))
+	if r.requests.days > 0 {
+		measured, result := r.requests.yearTarget()
+		p("| a year of every stream but messages ≤ %s requests | %s | %s |", thousands(targetYearRequests), measured, result)
+	}
 	p("| a re-run over a loaded range (backfill --redo, last %d days) rewrites 0 rows | %d rows | %s |", r.rerun.days, r.rerun.written, passMiss(r.rerun.written == 0))
 	p("| the whole run within %s | %s | %s |", b.o.limit, r.total.Round(time.Second), passMiss(r.total <= b.o.limit))
 	p("")
+	if b.o.runs > 1 {
+		p("The whole run took %s, %s of it for runs 2 to %d of the timed steps (their fresh warehouses and the waits for autovacuum included).", r.total.Round(time.Second), r.repeated.Round(time.Second), b.o.runs)
+	} else {
+		p("The whole run took %s.", r.total.Round(time.Second))
+	}
+	if r.total > issueLimit {
+		if b.o.runs > 1 {
+			p("That is more than the %s of issue 12: with `-runs 1` it would have taken about %s.", issueLimit, (r.total - r.repeated).Round(time.Second))
+		} else {
+			p("That is more than the %s of issue 12.", issueLimit)
+		}
+	}
+	p("")
 	if l := r.lists; l.m.wall > 0 {
-		p("The incremental sync reads every stream but the type 1 lists (%s), which `sync` leaves alone for `sync.list_refresh` (1h by default) after they loaded, as the daemon reads them on its hourly `lists` schedule. Their hourly refresh, `sync --streams` of the lists, took %s (%d rows) and is in the figures below.", listStreams, secs(l.m.wall), l.received)
+		p("The incremental sync reads every stream but the type 1 lists (%s), which `sync` leaves alone for `sync.list_refresh` (1h by default) after they loaded, as the daemon reads them on its hourly `lists` schedule. Their hourly refresh, `sync --streams` of the lists, took %s (%d rows, one run) and is in the figures below.", listStreams, secs(l.m.wall), l.received)
+		p("")
+	}
+	if len(r.sync.runs) > 1 {
+		p("The incremental sync's runs, %d-day warehouse: %s.", b.o.days, r.sync.runsLine())
+		if v := r.volumeSync; len(v.runs) > 1 {
+			p("At %.0f conversations a day: %s.", r.volume.convPerDay, v.runsLine())
+		}
 		p("")
 	}
 
 	p("## Figures")
 	p("")
-	p("| step | rows | wall | rows/s | peak RSS | CPU engage-etl | CPU simulator |")
+	wallHead := "wall"
+	if b.o.runs > 1 {
+		wallHead = fmt.Sprintf("wall (median; fastest–slowest of %d runs)", b.o.runs)
+	}
+	p("| step | rows | %s | rows/s | peak RSS | CPU engage-etl | CPU simulator |", wallHead)
 	p("|---|---|---|---|---|---|---|")
 	for _, bf := range r.backfills {
-		p("| backfill, %d days | %d | %s | %.0f | %s | %s | %s |", bf.days, bf.rows, secs(bf.m.wall), rate(bf.rows, bf.m.wall), mb(bf.m.maxRSS), secs(bf.m.cpu()), secs(bf.simCPU))
+		ws := bf.wall()
+		p("| backfill, %d days | %d | %s | %s | %s | %s | %s |", bf.days, bf.rows, ws.cell(), ws.rateCell(bf.rows), mb(bf.peakRSS()), secs(bf.m.cpu()), secs(bf.simCPU))
 	}
 	if v := r.volume; v.days > 0 {
 		p("| backfill, %s at %.0f conversations a day (`--scale %g`) | %d | %s | %.0f | %s | %s | %s |", plural(v.days, "whole day"), v.convPerDay, v.scale, v.rows, secs(v.m.wall), rate(v.rows, v.m.wall), mb(v.m.maxRSS), secs(v.m.cpu()), secs(v.simCPU))
 	}
-	p("| psql \\copy FROM, engage tables the backfill loaded | %d | %s | %.0f | | | |", copyRows, secs(copyTime), copyRate)
-	p("| of which the fact tables | %d | %s | %.0f | | | |", factRows, secs(factTime), factCopyRate)
-	p("| psql \\copy FROM, raw answers (raw.payload, raw.conversation_messages; for comparison) | %d | %s | %.0f | | | |", rawRows, secs(rawTime), rate(rawRows, rawTime))
-	p("| rebuild from raw, %s | %d | %s | %.0f | %s | %s | |", b.rebuildWhat(), r.rebuild.restored, secs(r.rebuild.m.wall), rebuildRate, mb(r.rebuild.m.maxRSS), secs(r.rebuild.m.cpu()))
+	p("| psql \\copy FROM, engage tables the backfill loaded | %d | %s | %s | | | |", copyRows, copySpread.cell(), copySpread.rateCell(copyRows))
+	p("| of which the fact tables | %d | %s | %s | | | |", factRows, factSpread.cell(), factSpread.rateCell(factRows))
+	p("| psql \\copy FROM, raw answers (raw.payload, raw.conversation_messages; for comparison) | %d | %s | %s | | | |", rawRows, rawSpread.cell(), rawSpread.rateCell(rawRows))
+	rs := r.rebuild.wall()
+	p("| rebuild from raw, %s | %d | %s | %s | %s | %s | |", b.rebuildWhat(), r.rebuild.restored, rs.cell(), rs.rateCell(r.rebuild.restored), mb(r.rebuild.m.maxRSS), secs(r.rebuild.m.cpu()))
 	p("| re-run: backfill --redo of the last %d days | %d received, %d written | %s | | %s | %s | |", r.rerun.days, r.rerun.received, r.rerun.written, secs(r.rerun.m.wall), mb(r.rerun.m.maxRSS), secs(r.rerun.m.cpu()))
-	p("| incremental sync after one simulated hour, %d-day warehouse | %d received, %d written | %s | | %s | %s | %s |", b.o.days, r.sync.received, r.sync.written, secs(r.sync.m.wall), mb(r.sync.m.maxRSS), secs(r.sync.m.cpu()), secs(r.sync.simCPU))
+	p("| incremental sync after one simulated hour, %d-day warehouse | %d received, %d written | %s | | %s | %s | %s |", b.o.days, r.sync.received, r.sync.written, r.sync.wall().cell(), mb(r.sync.m.maxRSS), secs(r.sync.m.cpu()), secs(r.sync.simCPU))
 	if v := r.volumeSync; v.m.wall > 0 {
-		p("| incremental sync after one simulated hour, %s at %.0f conversations a day | %d received, %d written | %s | | %s | %s | %s |", plural(r.volume.days, "day"), r.volume.convPerDay, v.received, v.written, secs(v.m.wall), mb(v.m.maxRSS), secs(v.m.cpu()), secs(v.simCPU))
+		p("| incremental sync after one simulated hour, %s at %.0f conversations a day | %d received, %d written | %s | | %s | %s | %s |", plural(r.volume.days, "day"), r.volume.convPerDay, v.received, v.written, v.wall().cell(), mb(v.m.maxRSS), secs(v.m.cpu()), secs(v.simCPU))
 	}
 	if l := r.lists; l.m.wall > 0 {
 		p("| hourly list refresh (`sync --streams %s`; `sync` leaves the lists alone for `sync.list_refresh`, 1h), %d-day warehouse | %d received, %d written | %s | | %s | %s | %s |", listStreams, b.o.days, l.received, l.written, secs(l.m.wall), mb(l.m.maxRSS), secs(l.m.cpu()), secs(l.simCPU))
 	}
 	p("")
+	if b.o.runs > 1 {
+		p("The other figures of a repeated step (rows, CPU time, peak RSS) are its median run's, but the peak RSS of the %d-day backfill, the highest of its runs. The \\copy rows give the median of each total apart (engage tables, fact tables, raw), and the table below the median of each table.", b.o.days)
+		p("")
+	}
 	p("Ratios: backfill / \\copy %.2f, backfill / \\copy of engage and raw tables together %.2f, rebuild / \\copy of the facts %.2f, rebuild / backfill %.2f.",
 		bfRatio, rate(large.rows, large.m.wall)/rate(copyRows+rawRows, copyTime+rawTime), rbRatio, rebuildRate/backfillRate)
 	p("")
@@ -223,7 +330,11 @@ func (b *bench) report() error {
 	p("")
 	p("### Rows by table after the %d-day backfill", b.o.days)
 	p("")
-	p("| table | rows | \\copy FROM |")
+	if b.o.runs > 1 {
+		p("| table | rows | \\copy FROM (median of %d) |", b.o.runs)
+	} else {
+		p("| table | rows | \\copy FROM |")
+	}
 	p("|---|---|---|")
 	copied := map[string]copyTable{}
 	for _, t := range r.copies {
@@ -246,6 +357,10 @@ func (b *bench) report() error {
 		if t.schema == "raw" {
 			p("| raw.%s | %d | %s |", t.name, t.rows, secs(t.load))
 		}
+	}
+	if r.requests.days > 0 {
+		p("")
+		r.requests.requestsReport(p)
 	}
 	if tops := b.profileTops(); len(tops) > 0 {
 		p("")
@@ -301,6 +416,9 @@ func (b *bench) overrides() string {
 	}
 	if b.o.profile != "" {
 		s = append(s, "-profile "+b.o.profile)
+	}
+	if b.o.runs != 3 {
+		s = append(s, fmt.Sprintf("-runs %d", b.o.runs))
 	}
 	if b.o.rebuildDays != min(p.rebuildDays, b.o.days) {
 		s = append(s, fmt.Sprintf("-rebuild-days %d", b.o.rebuildDays))
