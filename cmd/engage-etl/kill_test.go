@@ -181,7 +181,7 @@ func TestChunkedActivityKilledBetweenChunksLosesAndDuplicatesNothing(t *testing.
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
 	cfg := filepath.Join(t.TempDir(), "chunks.yaml")
-	if err := os.WriteFile(cfg, []byte("sync:\n  chunk_bytes: 65536\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("sync:\n  chunk_bytes: 65536\napi:\n  activity: {page_size: 200}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := func(dsn string) map[string]string {

@@ -175,8 +175,8 @@ func (s Stream) Validate() error {
 		return bad("lookback", "must not be negative")
 	case s.Report != "" && s.Metric == "":
 		return bad("metric", "must not be empty")
-	case s.PageSize < 0 || s.PageSize > 1000: // read by paged streams only
-		return bad("page_size", fmt.Sprintf("%d must be between 1 and 1000 (0: api.lists.page_size or api.activity.page_size)", s.PageSize))
+	case s.PageSize < 0 || s.PageSize > maxPageSize: // read by paged streams only
+		return bad("page_size", fmt.Sprintf("%d must be between 1 and %d (0: api.lists.page_size or api.activity.page_size)", s.PageSize, maxPageSize))
 	case s.MaxElements < 0:
 		return bad("max_elements", fmt.Sprintf("%d must be 0 (not known: found out from the answers) or the most elements the API answers", s.MaxElements))
 	case s.SplitDownTo != 0 && s.SplitDownTo < time.Minute:

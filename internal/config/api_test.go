@@ -65,7 +65,7 @@ func TestAPIMistakesNameTheKeyAndTheNearestName(t *testing.T) {
 		{"api:\n  date_filter: {encoding: epoch_sec}\n", "api.date_filter.encoding", `"epoch_s"`},
 		{"api:\n  date_filter: {body: '{\"from\":\"$from\"}'}\n", "api.date_filter.body", "$to"},
 		{"api:\n  lists: {first_page: 2}\n", "api.lists.first_page", "0 or 1"},
-		{"api:\n  activity: {page_size: 0}\n", "api.activity.page_size", "between 1 and 1000"},
+		{"api:\n  activity: {page_size: 0}\n", "api.activity.page_size", "between 1 and 10000"},
 		{"api:\n  fields:\n    user: {email: mail}\n", "api.fields.user", `"users"`},
 		{"api:\n  fields:\n    users: {emial: mail}\n", "api.fields.users.emial", `"email"`},
 		{"api:\n  fields:\n    users: {email: .mail}\n", "api.fields.users.email", "dotted path"},

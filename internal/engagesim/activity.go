@@ -115,6 +115,10 @@ func visibleEvents(l []event, now time.Time) []event {
 	return l[:sort.Search(len(l), func(i int) bool { return l[i].atMs >= ms })]
 }
 
+// MaxActivityPageSize is the largest activity page served: Spring Data's
+// default max-page-size.
+const MaxActivityPageSize = 2000
+
 // activity serves GET /activity/{log} as a Spring Page, newest first. There
 // is no date filter: a client pages back until it reaches its cursor. Events
 // that arrive between two page requests push older ones onto later pages, so
@@ -126,10 +130,13 @@ func (s *Server) activity(log int) handler {
 		if err != nil {
 			return nil, err
 		}
-		size, err := intParam(q.Get("size"), 20, 1, 1000, "size")
+		// Spring Data's binding: a size above its max-page-size (2000 by
+		// default) is served at that size, silently; the answer's size says it.
+		size, err := intParam(q.Get("size"), 20, 1, 1<<30, "size")
 		if err != nil {
 			return nil, err
 		}
+		size = min(size, MaxActivityPageSize)
 		desc := true
 		switch q.Get("sort") {
 		case "", "timestamp,desc", "timestamp":

@@ -25,6 +25,11 @@ func TestActivityIsCommittedInBoundedChunks(t *testing.T) {
 	cfg := f.runner.Config
 	cfg.ChunkBytes = 64 << 10
 	f.runner = pipeline.New(cfg)
+	d := catalog.Contract()
+	d.Activity.PageSize = 200 // pages of about 50 KiB, so that chunks hold several
+	for i := range f.tenants {
+		f.tenants[i].Dialect = &d
+	}
 	if res := f.sync(t, streams); !res.OK() {
 		t.Fatalf("chunked sync:\n%s", failures(res))
 	}
