@@ -211,7 +211,11 @@ type Request struct {
 func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) error) error {
 	attempts, throttles := 0, 0
 	var throttledSince time.Time
+	counter, _ := ctx.Value(requestCounterKey{}).(*atomic.Int64)
 	for {
+		if counter != nil {
+			counter.Add(1)
+		}
 		err := c.once(ctx, req, decode)
 		now := time.Now()
 		if err == nil {
@@ -252,6 +256,15 @@ func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) err
 		case <-t.C:
 		}
 	}
+}
+
+type requestCounterKey struct{}
+
+// CountingRequests returns a context under which every request Do sends,
+// each retry and each answer 429 included, adds one to n: what a stream's
+// run asked of the API, for its run history and the estimate's check.
+func CountingRequests(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, requestCounterKey{}, n)
 }
 
 // isThrottled reports whether err is the API's 429: backpressure.

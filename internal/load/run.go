@@ -124,6 +124,7 @@ type StreamRun struct {
 	CursorBefore  time.Time
 	CursorAfter   time.Time
 	Warnings      []string // mapped answer fields no element had
+	Requests      int64    // sent to the API, retries included
 	Err           error
 }
 
@@ -153,10 +154,10 @@ func (s *Store) FinishStream(r StreamRun) error {
 		_, err := s.pool.Exec(ctx, `
 UPDATE etl.run_stream
 SET finished_at = now(), status = $4, windows_total = $5, windows_ok = $6, windows_failed = $7,
-    rows_received = $8, rows_written = $9, cursor_after = $10, error = $11, windows_skipped = $12, warnings = $13
+    rows_received = $8, rows_written = $9, cursor_after = $10, error = $11, windows_skipped = $12, warnings = $13, requests = $14
 WHERE run_id = $1 AND tenant_id = $2 AND stream = $3`,
 			r.RunID, r.TenantID, r.Stream, status(r.Err == nil), r.WindowsTotal, r.WindowsOK, r.WindowsFailed,
-			r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip, nonNilStrings(r.Warnings))
+			r.RowsReceived, r.RowsWritten, nullTime(r.CursorAfter), msg, r.WindowsSkip, nonNilStrings(r.Warnings), r.Requests)
 		return err
 	})
 }

@@ -152,6 +152,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 	sr := j.run
 	todo := p.todo(round, j.missed)
 	j.missed = false
+	ctx = engage.CountingRequests(ctx, &sr.requests)
 	outcomes := r.launch(ctx, sr, todo)
 	// Windows that committed before the API's cap was found out (capped.go)
 	// are fetched again, in pieces; one failing now fails as a window.
@@ -190,6 +191,7 @@ func (r *Runner) stream(ctx context.Context, stop context.CancelCauseFunc, runID
 		}
 	}
 	res.Err = firstAndCount(errs)
+	res.Requests = sr.requests.Load()
 	if p.advance {
 		res.CursorAfter = laterOf(j.cursor, sr.cp.advanced())
 	}
