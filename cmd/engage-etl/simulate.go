@@ -17,25 +17,26 @@ import (
 
 // simFlags are the simulator's knobs, shared by simulate and demo.
 type simFlags struct {
-	seed        uint64
-	start       string
-	days        int
-	tenants     int
-	scale       float64
-	rateLimit   float64
-	capDetails  int
-	token       string
-	tenantID    string
-	timezone    string
-	now         string
-	clockRate   float64
-	latency     time.Duration
-	fault429    float64
-	fault5xx    float64
-	faultTrunc  float64
-	faultReset  float64
-	maxInARow   int
-	retryAfterS int
+	seed         uint64
+	start        string
+	days         int
+	tenants      int
+	scale        float64
+	rateLimit    float64
+	capDetails   int
+	maxRangeDays int
+	token        string
+	tenantID     string
+	timezone     string
+	now          string
+	clockRate    float64
+	latency      time.Duration
+	fault429     float64
+	fault5xx     float64
+	faultTrunc   float64
+	faultReset   float64
+	maxInARow    int
+	retryAfterS  int
 }
 
 func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
@@ -45,6 +46,7 @@ func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 	fs.IntVar(&f.tenants, "tenants", 2, "number of tenants; the first takes --tenant-id, --token and --timezone, the others preset ids, tokens and zones")
 	fs.Float64Var(&f.scale, "scale", 40, "conversations per tenant and weekday")
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per token before 429 (0: no limit)")
+	fs.IntVar(&f.maxRangeDays, "max-range-days", 0, "answer 400 to a date filter of more than N days, as an API bounding its ranges does (0: any range)")
 	fs.IntVar(&f.capDetails, "cap-details", 0, "keep only the first N elements of every unpaged detail answer, silently, as a capping API does (0: no cap)")
 	fs.StringVar(&f.token, "token", engagesim.DefaultToken, "API token of the first tenant")
 	fs.StringVar(&f.tenantID, "tenant-id", "sim", "id of the first tenant")
@@ -63,7 +65,7 @@ func (f *simFlags) register(fs *flag.FlagSet, timezone string) {
 func (f *simFlags) config(log *slog.Logger) (engagesim.Config, error) {
 	cfg := engagesim.Config{
 		Seed: f.seed, Days: f.days, ClockRate: f.clockRate, Latency: f.latency, Logger: log,
-		Scale: f.scale, RateLimit: f.rateLimit, CapDetails: f.capDetails, Tenants: f.tenantList(),
+		Scale: f.scale, RateLimit: f.rateLimit, CapDetails: f.capDetails, MaxRangeDays: f.maxRangeDays, Tenants: f.tenantList(),
 		Faults: engagesim.Faults{
 			Rate429: f.fault429, Rate5xx: f.fault5xx, RateTruncate: f.faultTrunc, RateReset: f.faultReset,
 			MaxConsecutive: f.maxInARow, RetryAfter: time.Duration(f.retryAfterS) * time.Second,

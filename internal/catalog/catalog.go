@@ -158,7 +158,7 @@ const (
 
 // Defaults shared by the families.
 const (
-	reportWindowDays = 7
+	reportWindowDays = 92 // a report answer is small (days × groups): a year in four requests; shorter where the API refuses (pipeline's shorter.go)
 	reportLookback   = 48 * time.Hour
 	timesWindowDays  = 7
 	timesLookback    = 24 * time.Hour

@@ -53,7 +53,12 @@ func (f *dateFilter) resolve(t *tenant, now time.Time) (from, to time.Time, err 
 		if *f.From >= *f.To {
 			return from, to, badRequest("from (%d) must be before to (%d)", *f.From, *f.To)
 		}
-		return time.UnixMilli(*f.From), time.UnixMilli(*f.To), nil
+		from, to = time.UnixMilli(*f.From), time.UnixMilli(*f.To)
+		// A day is 25 hours at most (DST): a range of n local days spans no more.
+		if t.maxRange > 0 && to.Sub(from) > time.Duration(t.maxRange)*25*time.Hour {
+			return from, to, badRequest("the date range spans more than %d days", t.maxRange)
+		}
+		return from, to, nil
 	case "TODAY", "TODAY_BY_MINUTE":
 		return today.Start(t.loc), tomorrow, nil
 	case "LAST_7_DAYS":

@@ -65,7 +65,11 @@ type Config struct {
 	// conversation's messages included) and says nothing about it, as real
 	// report APIs often do at a server-side limit.
 	CapDetails int
-	Logger     *slog.Logger
+	// MaxRangeDays, when above 0, answers 400 to a date filter spanning
+	// more than that many days, as an API bounding its ranges does (the
+	// vendor documents no bound; CONTRACT.md §2 assumes none).
+	MaxRangeDays int
+	Logger       *slog.Logger
 	// Dialect is the wire dialect Handler serves, a name of Dialects:
 	// "" or "contract" (CONTRACT.md), "v2" (DialectV2, DIALECT-V2.md).
 	// ContractHandler and DialectHandler serve any dialect of the same world.
@@ -200,7 +204,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: timezone %q: %w", tc.ID, tc.Timezone, err)
 		}
-		t := &tenant{id: tc.ID, loc: loc, seed: cfg.Seed}
+		t := &tenant{id: tc.ID, loc: loc, seed: cfg.Seed, maxRange: cfg.MaxRangeDays}
 		t.first, t.last = worldDays(cfg, loc)
 		s.tenants[tc.Token] = t
 		s.order = append(s.order, t)

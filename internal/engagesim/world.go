@@ -19,6 +19,7 @@ type tenant struct {
 	loc         *time.Location
 	first, last civil.Date // generated local days, inclusive
 	seed        uint64
+	maxRange    int // Config.MaxRangeDays
 
 	agents    []agent
 	teams     []team

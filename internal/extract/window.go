@@ -45,6 +45,30 @@ func Plan(from, to civil.Date, days int, loc *time.Location) []Window {
 	return ws
 }
 
+// PlanCounted splits the local days [from, to) into windows that each hold
+// at most target elements, by count (the elements of a local day; a day
+// missing from it counts none), and at most maxDays days; a day counted
+// more than target is a window of its own. A detail stream's windows are
+// sized so by its report's counts: a quiet month in one request, a busy
+// day alone.
+func PlanCounted(from, to civil.Date, count func(civil.Date) float64, target float64, maxDays int, loc *time.Location) []Window {
+	var ws []Window
+	for d := from; d.Before(to); {
+		e, sum := d.AddDays(1), count(d)
+		for e.Before(to) && d.DaysUntil(e) < maxDays && sum+count(e) <= target {
+			sum += count(e)
+			e = e.AddDays(1)
+		}
+		part := Plan(d, e, d.DaysUntil(e), loc)
+		if len(part) == 0 && len(ws) > 0 { // only days missing from loc: they join the window before
+			ws[len(ws)-1].To, ws[len(ws)-1].End = e, e.Start(loc)
+		}
+		ws = append(ws, part...)
+		d = e
+	}
+	return ws
+}
+
 // SyncRange is the range of local days an incremental sync reads: from the
 // cursor's day minus the lookback (or from start when there is no cursor)
 // through today, inclusive, so today's partial day is loaded too.

@@ -83,9 +83,29 @@ type Def struct {
 	// first, then the detail rows of those days, then older history newest
 	// first; a kind of one request per conversation comes after all that.
 	FirstLoad FirstLoad
+	// Join makes one window's rows of the rows of its pieces, when the API
+	// refuses the window as too long (a 400) and it is asked again in
+	// halves (pipeline's shorter.go). Each piece is a window of its own to
+	// the raw store and a rebuild. nil: a Capped kind's pieces join as one
+	// array (its answer is a bare array); any other kind's 400 fails.
+	Join func(parts []Decoded) Decoded
 	// Decode turns one answer into rows: a window's (a body, or its pages
 	// as one JSON array), or, for FetchPerConversation, one conversation's.
 	Decode func(src Source, body []byte) (Decoded, error)
+}
+
+// Counter is the reconciliation pair whose report counts, per local day,
+// the elements its answers hold (the chat report's conversations for the
+// conversation list): a long load sizes its windows by it, and the
+// estimate counts its requests by it. ok is false for a kind no report
+// counts (or whose report counts seconds, not elements).
+func (d Def) Counter() (pair Reconciliation, ok bool) {
+	for _, p := range d.Reconciles {
+		if !p.Spans {
+			return p, true
+		}
+	}
+	return Reconciliation{}, false
 }
 
 // Planning says how a stream's work is cut into windows.

@@ -19,10 +19,32 @@ var report = Def{
 	Replay:   ReplayWindows,
 	Lane:     LaneOther,
 	Bucketed: true,
+	Join:     joinReports,
 	Decode: func(src Source, body []byte) (Decoded, error) {
 		b, warnings, err := Report(src, body)
 		return Decoded{Batch: b, Rows: len(b.Rows), Warnings: warnings, Out: b.Rows}, err
 	},
+}
+
+// joinReports makes a window's batch of its pieces' batches, oldest first:
+// the window's days hold every piece's values.
+func joinReports(parts []Decoded) Decoded {
+	joined := parts[0].Batch.(load.ReportBatch)
+	joined.Rows = nil
+	var out Decoded
+	seen := map[string]int{} // a field is missing from the window if no piece had it
+	for _, p := range parts {
+		b := p.Batch.(load.ReportBatch)
+		joined.Rows = append(joined.Rows, b.Rows...)
+		joined.To = b.To
+		for _, w := range p.Warnings {
+			if seen[w]++; seen[w] == len(parts) {
+				out.Warnings = append(out.Warnings, w)
+			}
+		}
+	}
+	out.Batch, out.Rows, out.Out = joined, len(joined.Rows), joined.Rows
+	return out
 }
 
 // Report reads a bucketed report answer into its batch, whose rows verify

@@ -149,8 +149,11 @@ type pieceFetch func(ctx context.Context, w extract.Window) (fetched, error)
 // committed before the cap was found out).
 func (r *Runner) fetchWhole(ctx context.Context, sr *streamRun, i int) (fetched, error) {
 	w := sr.plan.windows[i]
+	// A piece the API refuses as too long is asked in halves (shorter.go).
 	whole, pieces, err := r.uncut(ctx, sr, i, w, func(ctx context.Context, p extract.Window) (fetched, error) {
-		return r.fetchAnswer(ctx, sr, p)
+		return r.fetchShorter(ctx, sr, p, func(ctx context.Context, q extract.Window) (fetched, error) {
+			return r.fetchAnswer(ctx, sr, q)
+		}, func(pieces []fetched) (fetched, error) { return r.joinPieces(sr, p, pieces) })
 	})
 	if err != nil || pieces == nil {
 		return whole, err
@@ -167,7 +170,17 @@ func (r *Runner) uncut(ctx context.Context, sr *streamRun, i int, w extract.Wind
 		return whole, nil, err
 	}
 	suspect := sr.caps.suspect(i, whole.Elements)
-	if !suspect && !sr.caps.splitAgain(i) {
+	// An answer holding fewer elements than its report counted for the
+	// window may be cut at a cap that no two answers showed (a long
+	// load's windows are sized by those counts, so they are few). It says
+	// nothing of the cap's length.
+	short := false
+	if expected := sr.plan.expected(w); expected > whole.Elements {
+		sr.log.Info("the answer holds fewer elements than the report counts: fetched in pieces", "window_start", w.From.String(),
+			"elements", whole.Elements, "counted", expected)
+		short = true
+	}
+	if !suspect && !short && !sr.caps.splitAgain(i) {
 		return whole, nil, nil
 	}
 	// Until the cap is known for sure, a piece as long as the whole answer

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/engage"
@@ -27,6 +28,8 @@ type streamRun struct {
 	log  *slog.Logger
 	prog *progress
 	stop context.CancelCauseFunc // stops the tenant (a refused token)
+	// requests counts what its windows sent the API, over the rounds.
+	requests atomic.Int64
 }
 
 // outcome is one window's result.
@@ -63,6 +66,10 @@ func (r *Runner) window(ctx context.Context, sr *streamRun, i int) outcome {
 		f, err = r.fetchMessages(fctx, sr, i)
 	case sr.def.Capped:
 		f, err = r.fetchWhole(fctx, sr, i)
+	case sr.def.Join != nil:
+		f, err = r.fetchShorter(fctx, sr, w, func(ctx context.Context, p extract.Window) (fetched, error) {
+			return r.fetchAnswer(ctx, sr, p)
+		}, joinDecoded(sr.def))
 	default:
 		f, err = r.fetchAnswer(fctx, sr, w)
 	}

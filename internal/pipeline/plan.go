@@ -3,10 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
+	"github.com/engage-etl/engage-etl/internal/engage"
 	"github.com/engage-etl/engage-etl/internal/extract"
 	"github.com/engage-etl/engage-etl/internal/kinds"
 	"github.com/engage-etl/engage-etl/internal/load"
@@ -16,7 +18,12 @@ import (
 // continues from its cursor, re-reading its lookback, through today. A list
 // loaded less than ListRefresh ago is planned as done (see upToDate).
 func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.Stream) (Result, error) {
-	return r.run(ctx, "sync", tenants, streams, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
+	return r.run(ctx, "sync", tenants, streams, r.syncPlanner())
+}
+
+// syncPlanner plans a stream's sync from its cursor.
+func (r *Runner) syncPlanner() planner {
+	return func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
 		p := plan{advance: true}
 		switch kinds.Of(s.Kind).Planning {
@@ -33,7 +40,14 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 			p.windows = []extract.Window{extract.Since(cursor, t.Start, s.Lookback, now, t.Location)}
 		default:
 			from, to := extract.SyncRange(cursor, t.Start, s.Lookback, now, t.Location)
-			p.windows = extract.Plan(from, to, s.WindowDays, t.Location)
+			if first := civil.Of(now, t.Location).AddDays(1 - r.MessageHistoryDays); cursor.IsZero() && r.MessageHistoryDays > 0 &&
+				kinds.Of(s.Kind).FirstLoad == kinds.FirstLast && from.Before(first) {
+				from = first // sync.message_history_days: a request per conversation
+			}
+			var err error
+			if p.windows, p.counts, err = r.planDays(ctx, t, s, from, to, r.longLoad(t, cursor, now)); err != nil {
+				return p, err
+			}
 			reopen, err := r.openDays(ctx, t, s, cursor, from, now)
 			if err != nil {
 				return p, err
@@ -58,7 +72,66 @@ func (r *Runner) Sync(ctx context.Context, tenants []Tenant, streams []catalog.S
 			p.inRounds(kinds.Of(s.Kind), r.recentFrom(t, now))
 		}
 		return p, nil
-	})
+	}
+}
+
+// planDays plans the local days [from, to) of a stream: as many days a
+// request as it may ask (windowDays); in a long load, a detail kind that a
+// report counts asks as many days as hold DetailWindowElements by those
+// counts (counts.go), its recent days apart from older history, and
+// returns the counts (an answer holding fewer is fetched again in pieces:
+// capped.go). A count that fails leaves the windows their length: it only
+// saves requests.
+func (r *Runner) planDays(ctx context.Context, t Tenant, s catalog.Stream, from, to civil.Date, long bool) ([]extract.Window, dayCounts, error) {
+	limit, err := r.windowLimit(ctx, t, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	days := s.WindowDays
+	if limit > 0 {
+		days = min(days, limit)
+	}
+	def := kinds.Of(s.Kind)
+	if !long || def.FirstLoad != kinds.FirstDetail || !from.Before(to) {
+		return extract.Plan(from, to, days, t.Location), nil, nil
+	}
+	c, ok, err := r.countsOf(ctx, t, def, from, to)
+	if err != nil {
+		// A refused token is reported once, by the stream's own requests.
+		level := slog.LevelWarn
+		if engage.IsAuth(err) {
+			level = slog.LevelDebug
+		}
+		r.Log.Log(ctx, level, "cannot count the stream's elements per day: its windows keep their length", "tenant", t.ID, "stream", s.Name, "error", err)
+	}
+	if !ok {
+		return extract.Plan(from, to, days, t.Location), nil, nil
+	}
+	maxDays := maxWindowDays
+	if limit > 0 {
+		maxDays = min(maxDays, limit)
+	}
+	target := float64(r.detailTarget(s))
+	recent := civil.Of(r.recentFrom(t, r.Now()), t.Location)
+	if !from.Before(recent) || !recent.Before(to) {
+		return extract.PlanCounted(from, to, c.counts.of, target, maxDays, t.Location), c.counts, nil
+	}
+	return append(extract.PlanCounted(from, recent, c.counts.of, target, maxDays, t.Location),
+		extract.PlanCounted(recent, to, c.counts.of, target, maxDays, t.Location)...), c.counts, nil
+}
+
+// detailTarget is how many elements a counted detail window holds at
+// most: DetailWindowElements, and under half the API's cap when one is
+// configured (max_elements), so that a busy day's window is not cut.
+func (r *Runner) detailTarget(s catalog.Stream) int {
+	target := r.DetailWindowElements
+	if target <= 0 {
+		target = DefaultDetailWindowElements
+	}
+	if s.MaxElements > 0 {
+		target = min(target, max(1, s.MaxElements/2))
+	}
+	return target
 }
 
 // recentFrom is the start of the first of the RecentDays local days a
@@ -198,7 +271,12 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 			kept = append(kept, s)
 		}
 	}
-	return r.run(ctx, "backfill", tenants, kept, func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
+	return r.run(ctx, "backfill", tenants, kept, r.backfillPlanner(from, to, redo))
+}
+
+// backfillPlanner plans a stream's backfill of the local days [from, to).
+func (r *Runner) backfillPlanner(from, to civil.Date, redo bool) planner {
+	return func(ctx context.Context, t Tenant, s catalog.Stream, cursor time.Time) (plan, error) {
 		now := r.Now()
 		// A backfill moves a cursor only when its range joins the loaded
 		// history: it starts at or before the cursor, or, for a stream never
@@ -224,7 +302,10 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 			if to.Before(end) {
 				end = to
 			}
-			p.windows = extract.Plan(from, end, s.WindowDays, t.Location)
+			var err error
+			if p.windows, p.counts, err = r.planDays(ctx, t, s, from, end, true); err != nil {
+				return p, err
+			}
 		}
 		if !redo {
 			if err := r.skipFinished(ctx, t, s, &p, func(_, _ time.Time) bool { return true }); err != nil {
@@ -233,7 +314,7 @@ func (r *Runner) Backfill(ctx context.Context, tenants []Tenant, streams []catal
 		}
 		p.inRounds(kinds.Of(s.Kind), r.recentFrom(t, now))
 		return p, nil
-	})
+	}
 }
 
 // upToDate reports whether a list stream loaded successfully less than
@@ -263,6 +344,19 @@ type plan struct {
 	split     []int // windows fetched in pieces whatever their answer: their day fell short of its report
 	long      bool  // a long load, cut in rounds (rounds.go), newest first
 	rounds    []int // each window's round; nil: all in the first
+	// counts are the elements per day its report counted, when its windows
+	// were sized by them (counts.go); nil: not counted.
+	counts dayCounts
+}
+
+// expected is how many elements window w should hold by the counts; 0:
+// not counted.
+func (p plan) expected(w extract.Window) int {
+	n := 0.0
+	for d := w.From; p.counts != nil && d.Before(w.To); d = d.AddDays(1) {
+		n += p.counts[d]
+	}
+	return int(n)
 }
 
 // planner plans a stream, given its cursor.

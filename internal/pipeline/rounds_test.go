@@ -10,6 +10,7 @@ import (
 
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/pipeline"
 )
 
 // TestALongLoadLandsTheRecentDaysFirst: a first sync of two weeks commits
@@ -20,6 +21,9 @@ import (
 func TestALongLoadLandsTheRecentDaysFirst(t *testing.T) {
 	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
+	cfg := f.runner.Config
+	cfg.DetailWindowElements = 1 // a window a day, as many as the test needs
+	f.runner = pipeline.New(cfg)
 	streams, err := catalog.Select(catalog.All(), []string{"chat_conversations", "conversations", "visits", "messages"})
 	if err != nil {
 		t.Fatal(err)
@@ -31,18 +35,18 @@ func TestALongLoadLandsTheRecentDaysFirst(t *testing.T) {
 	recentFrom = time.Date(recentFrom.Year(), recentFrom.Month(), recentFrom.Day(), 0, 0, 0, 0, f.tenant.Location)
 
 	type commit struct {
-		stream string
-		start  time.Time
-		at     time.Time
+		stream     string
+		start, end time.Time
+		at         time.Time
 	}
-	rows, err := f.store.Pool().Query(context.Background(), `SELECT stream, window_start, finished_at FROM etl.backfill_window ORDER BY finished_at`)
+	rows, err := f.store.Pool().Query(context.Background(), `SELECT stream, window_start, window_end, finished_at FROM etl.backfill_window ORDER BY finished_at`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var commits []commit
 	for rows.Next() {
 		var c commit
-		if err := rows.Scan(&c.stream, &c.start, &c.at); err != nil {
+		if err := rows.Scan(&c.stream, &c.start, &c.end, &c.at); err != nil {
 			t.Fatal(err)
 		}
 		commits = append(commits, c)
@@ -55,7 +59,7 @@ func TestALongLoadLandsTheRecentDaysFirst(t *testing.T) {
 		switch {
 		case c.stream == "messages":
 			return 3
-		case c.start.Before(recentFrom) && !(c.stream == "chat_conversations" && c.start.AddDate(0, 0, 7).After(recentFrom)):
+		case !c.end.After(recentFrom):
 			return 2
 		case c.stream == "chat_conversations":
 			return 0
@@ -106,6 +110,9 @@ func TestALongLoadLandsTheRecentDaysFirst(t *testing.T) {
 func TestAFirstSyncCutShortResumesWithTheWindowsItFinished(t *testing.T) {
 	t.Parallel() // a database of its own (testdb)
 	f := newFixture(t, engagesim.Faults{})
+	cfg := f.runner.Config
+	cfg.DetailWindowElements = 1 // a window a day
+	f.runner = pipeline.New(cfg)
 	var requests, failAfter atomic.Int64
 	failAfter.Store(8)
 	f.retarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

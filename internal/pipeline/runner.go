@@ -89,6 +89,14 @@ type Config struct {
 	// StreamsInFlight bounds the streams this process runs at once, over
 	// all tenants; 0: DefaultStreamsInFlight.
 	StreamsInFlight int
+	// DetailWindowElements: a long load's detail windows hold at most
+	// about this many elements, by their report's counts (counts.go); 0:
+	// DefaultDetailWindowElements.
+	DetailWindowElements int
+	// MessageHistoryDays: a first sync fetches the messages of at most
+	// these last local days (a request per conversation); 0: as far back
+	// as the other streams.
+	MessageHistoryDays int
 	// Catalog is every configured stream, where reconcile finds the report
 	// that counts a detail stream's rows when the run (one schedule group)
 	// does not include it; nil: the run's streams.
@@ -99,8 +107,10 @@ type Config struct {
 // does not change afterwards.
 type Runner struct {
 	Config
-	slots   chan struct{} // streams in flight in this process
-	history chan struct{} // of them, streams in a long load's older history (rounds.go)
+	slots   chan struct{}         // streams in flight in this process
+	history chan struct{}         // of them, streams in a long load's older history (rounds.go)
+	limits  *memo[map[string]int] // per tenant: etl.window_limit (shorter.go)
+	counts  *memo[counted]        // per tenant, report and range (counts.go)
 }
 
 // DefaultStreamsInFlight bounds the streams a process runs at once, over
@@ -115,7 +125,8 @@ func New(c Config) *Runner {
 	if n <= 0 {
 		n = DefaultStreamsInFlight
 	}
-	return &Runner{Config: c, slots: make(chan struct{}, n), history: make(chan struct{}, max(1, n/2))}
+	return &Runner{Config: c, slots: make(chan struct{}, n), history: make(chan struct{}, max(1, n/2)),
+		limits: newMemo[map[string]int](countsTTL), counts: newMemo[counted](countsTTL)}
 }
 
 // StreamResult is the outcome of one tenant and stream.
