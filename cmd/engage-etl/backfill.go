@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/engage-etl/engage-etl/internal/pipeline"
@@ -36,7 +37,10 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	progress := newProgressReporter(e.stderr, isTerminal(e.stderr))
-	rt, err := newRuntime(ctx, cfg, log, sel, func(c *pipeline.Config) { c.OnProgress = progress.report })
+	rt, err := newRuntime(ctx, cfg, log, sel, func(c *pipeline.Config) {
+		c.OnProgress = progress.report
+		c.OnEstimate = func(est pipeline.Estimate) { printEstimate(e.stderr, est); fmt.Fprintln(e.stderr) }
+	})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ Commands:
   run        the daemon: every stream on cron schedules, /healthz /readyz /metrics, webhooks
   sync       load every stream from its cursor (re-reading its lookback) through today
   backfill   load a range of days: backfill --from DATE --to DATE (resumable)
+  estimate   what a backfill (--from, --to) or the next sync would ask the API, and how long at its pace
   status     where every tenant and stream stands: cursor, lag, last run
   verify     compare the warehouse with the API's bucketed reports: verify --from DATE --to DATE
   rebuild    load the facts again from the kept raw answers, without the API
@@ -83,6 +84,7 @@ var commands = map[string]command{
 	"run":      {"daemon", runDaemon},
 	"sync":     {"incremental sync", runSync},
 	"backfill": {"backfill", runBackfill},
+	"estimate": {"estimate a backfill or sync", runEstimate},
 	"status":   {"status", runStatus},
 	"verify":   {"verify", runVerify},
 	"rebuild":  {"rebuild from raw", runRebuild},

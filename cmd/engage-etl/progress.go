@@ -82,10 +82,15 @@ func progressLine(pr pipeline.Progress, elapsed time.Duration) string {
 		rate = float64(finished) / elapsed.Seconds()
 	}
 	eta := "?"
-	if rate > 0 {
+	if d, ok := pr.ETA(pr.Started.Add(elapsed)); ok { // requests left by the estimate, at the pace so far
+		eta = d.Round(time.Second).String()
+	} else if rate > 0 {
 		eta = time.Duration(float64(pr.WindowsTotal-finished) / rate * float64(time.Second)).Round(time.Second).String()
 	}
 	s := fmt.Sprintf("[%s] %d/%d windows  %d rows  %.1f windows/s  ETA %s", bar, finished, pr.WindowsTotal, pr.Rows, rate, eta)
+	if pr.Estimated > 0 {
+		s += fmt.Sprintf("  %d/%d requests", pr.Requests, pr.Estimated)
+	}
 	if pr.WindowsFail > 0 {
 		s += fmt.Sprintf("  %d failed", pr.WindowsFail)
 	}

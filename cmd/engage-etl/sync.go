@@ -34,7 +34,10 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stopProfile()
-	var opts []func(*pipeline.Config)
+	// A first sync (a long load) prints what it will ask before it starts.
+	opts := []func(*pipeline.Config){func(c *pipeline.Config) {
+		c.OnEstimate = func(est pipeline.Estimate) { printEstimate(e.stderr, est); fmt.Fprintln(e.stderr) }
+	}}
 	if sel.streams != "" {
 		// Streams named on the command line are read now, whenever a list
 		// was loaded last (sync.list_refresh).

@@ -60,7 +60,7 @@ func pipelineTenants(cfg *config.Config, only string, now time.Time, log *slog.L
 			start = civil.Of(now, t.Location).AddDays(-cfg.Sync.DefaultHistoryDays)
 		}
 		out = append(out, pipeline.Tenant{ID: t.ID, Timezone: t.Timezone, Location: t.Location, Start: start, Client: client,
-			Dialect: &t.Dialect})
+			Dialect: &t.Dialect, RequestsPerSecond: t.RequestsPerSecond})
 	}
 	return out, nil
 }
@@ -82,5 +82,6 @@ func runnerConfig(cfg *config.Config, store *load.Store, log *slog.Logger, insta
 		MessageParallel: s.MessageParallelism, StoreMessageText: s.StoreMessageText,
 		WindowTimeout: s.WindowTimeout, ChunkBytes: s.ChunkBytes, ListRefresh: s.ListRefresh, OpenHorizon: s.OpenHorizon,
 		RecentDays: s.RecentDays, StreamsInFlight: s.StreamsInFlight,
+		DetailWindowElements: s.DetailWindowElements, MessageHistoryDays: s.MessageHistoryDays,
 	}
 }

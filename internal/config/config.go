@@ -64,17 +64,19 @@ type Tenant struct {
 
 // Sync tunes the pipeline.
 type Sync struct {
-	WindowParallelism  int           // windows in flight per stream
-	StreamParallelism  int           // streams in flight per tenant
-	MessageParallelism int           // conversations whose messages are fetched at once
-	DefaultHistoryDays int           // history loaded on the first sync when no start_date is set
-	StoreMessageText   bool          // keep chat message text (personal data); off by default
-	WindowTimeout      time.Duration // one window's fetch, 429 waits and retries included
-	ChunkBytes         int           // a chunk of a paged window (activity logs): its memory and raw row
-	ListRefresh        time.Duration // a sync reads a list again only when it loaded longer ago; 0: every sync
-	OpenHorizon        time.Duration // a sync re-reads days this recent that hold open conversations; 0: only the lookback
-	RecentDays         int           // a first sync or backfill loads these last days of every stream first; 0: the pipeline's default (7)
-	StreamsInFlight    int           // streams a process runs at once over all tenants; 0: the pipeline's default (64)
+	WindowParallelism    int           // windows in flight per stream
+	StreamParallelism    int           // streams in flight per tenant
+	MessageParallelism   int           // conversations whose messages are fetched at once
+	DefaultHistoryDays   int           // history loaded on the first sync when no start_date is set
+	StoreMessageText     bool          // keep chat message text (personal data); off by default
+	WindowTimeout        time.Duration // one window's fetch, 429 waits and retries included
+	ChunkBytes           int           // a chunk of a paged window (activity logs): its memory and raw row
+	ListRefresh          time.Duration // a sync reads a list again only when it loaded longer ago; 0: every sync
+	OpenHorizon          time.Duration // a sync re-reads days this recent that hold open conversations; 0: only the lookback
+	RecentDays           int           // a first sync or backfill loads these last days of every stream first; 0: the pipeline's default (7)
+	StreamsInFlight      int           // streams a process runs at once over all tenants; 0: the pipeline's default (64)
+	DetailWindowElements int           // a long load's detail requests hold about this many elements at most; 0: the pipeline's default (5000)
+	MessageHistoryDays   int           // a first sync fetches the messages of at most these last days; 0: all the days it loads
 }
 
 // Defaults.
@@ -186,17 +188,19 @@ type file struct {
 }
 
 type fileSync struct {
-	WindowParallelism  *int   `yaml:"window_parallelism"`
-	StreamParallelism  *int   `yaml:"stream_parallelism"`
-	MessageParallelism *int   `yaml:"message_parallelism"`
-	DefaultHistoryDays *int   `yaml:"default_history_days"`
-	StoreMessageText   *bool  `yaml:"store_message_text"`
-	WindowTimeout      string `yaml:"window_timeout"`
-	ChunkBytes         *int   `yaml:"chunk_bytes"`
-	ListRefresh        string `yaml:"list_refresh"`
-	OpenHorizon        string `yaml:"open_horizon"`
-	RecentDays         *int   `yaml:"recent_days"`
-	StreamsInFlight    *int   `yaml:"streams_in_flight"`
+	WindowParallelism    *int   `yaml:"window_parallelism"`
+	StreamParallelism    *int   `yaml:"stream_parallelism"`
+	MessageParallelism   *int   `yaml:"message_parallelism"`
+	DefaultHistoryDays   *int   `yaml:"default_history_days"`
+	StoreMessageText     *bool  `yaml:"store_message_text"`
+	WindowTimeout        string `yaml:"window_timeout"`
+	ChunkBytes           *int   `yaml:"chunk_bytes"`
+	ListRefresh          string `yaml:"list_refresh"`
+	OpenHorizon          string `yaml:"open_horizon"`
+	RecentDays           *int   `yaml:"recent_days"`
+	StreamsInFlight      *int   `yaml:"streams_in_flight"`
+	DetailWindowElements *int   `yaml:"detail_window_elements"`
+	MessageHistoryDays   *int   `yaml:"message_history_days"`
 }
 
 type fileTenant struct {
@@ -315,6 +319,15 @@ func (f *file) resolve(env LookupEnv) (*Config, error) {
 	if f.Sync.StreamsInFlight != nil && (c.Sync.StreamsInFlight < 1 || c.Sync.StreamsInFlight > 4096) {
 		return nil, &Error{Key: "sync.streams_in_flight", Problem: fmt.Sprintf("%d is out of range", c.Sync.StreamsInFlight),
 			Fix: "use a number from 1 to 4096: the streams one process runs at once over all its tenants (default 64)"}
+	}
+	c.Sync.DetailWindowElements, c.Sync.MessageHistoryDays = deref(f.Sync.DetailWindowElements, 0), deref(f.Sync.MessageHistoryDays, 0)
+	if f.Sync.DetailWindowElements != nil && (c.Sync.DetailWindowElements < 1 || c.Sync.DetailWindowElements > 1000000) {
+		return nil, &Error{Key: "sync.detail_window_elements", Problem: fmt.Sprintf("%d is out of range", c.Sync.DetailWindowElements),
+			Fix: "use a number from 1 to 1000000: a first sync or backfill asks as many days of a detail stream a request as hold about this many elements by its report's counts (default 5000)"}
+	}
+	if f.Sync.MessageHistoryDays != nil && (c.Sync.MessageHistoryDays < 0 || c.Sync.MessageHistoryDays > 3660) {
+		return nil, &Error{Key: "sync.message_history_days", Problem: fmt.Sprintf("%d is out of range", c.Sync.MessageHistoryDays),
+			Fix: "use a number of days from 0 to 3660: a first sync fetches the messages (a request per conversation) of at most these last days; 0: of every day it loads"}
 	}
 	if c.Sync.DefaultHistoryDays < 1 {
 		return nil, &Error{Key: "sync.default_history_days", Problem: "must be at least 1", Fix: "set the number of days the first sync loads"}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -211,10 +212,10 @@ type Request struct {
 func (c *Client) Do(ctx context.Context, req Request, decode func(io.Reader) error) error {
 	attempts, throttles := 0, 0
 	var throttledSince time.Time
-	counter, _ := ctx.Value(requestCounterKey{}).(*atomic.Int64)
+	counters, _ := ctx.Value(requestCounterKey{}).([]*atomic.Int64)
 	for {
-		if counter != nil {
-			counter.Add(1)
+		for _, n := range counters {
+			n.Add(1)
 		}
 		err := c.once(ctx, req, decode)
 		now := time.Now()
@@ -263,8 +264,11 @@ type requestCounterKey struct{}
 // CountingRequests returns a context under which every request Do sends,
 // each retry and each answer 429 included, adds one to n: what a stream's
 // run asked of the API, for its run history and the estimate's check.
+// Counters nest: a request counts in every counter of its context (a
+// stream's and its run's).
 func CountingRequests(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, requestCounterKey{}, n)
+	outer, _ := ctx.Value(requestCounterKey{}).([]*atomic.Int64)
+	return context.WithValue(ctx, requestCounterKey{}, append(slices.Clip(outer), n))
 }
 
 // isThrottled reports whether err is the API's 429: backpressure.

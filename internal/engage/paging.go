@@ -92,6 +92,40 @@ func (c *Client) Pages(ctx context.Context, req Request, p Paging, fn func(Page)
 	return fmt.Errorf("%s: more than %d pages without an end (config keys %s.page_param, %s.size_param)", req.Path, maxPages, p.Config, p.Config)
 }
 
+// PageAt fetches one page of a paged answer, the index-th (0 for the
+// first) of size elements, and returns its elements and the total the
+// answer says it holds (a Spring Page's totalElements; -1 when it says
+// none): what an estimate probes of a list or a log before it is read.
+func (c *Client) PageAt(ctx context.Context, req Request, p Paging, index, size int) (items []json.RawMessage, total int, err error) {
+	q := cloneQuery(req.Query)
+	q.Set(p.PageParam, strconv.Itoa(p.FirstPage+index))
+	q.Set(p.SizeParam, strconv.Itoa(size))
+	if p.Sort != "" {
+		q.Set(p.SortParam, p.Sort)
+	}
+	req.Query = q
+	total = -1
+	err = c.Do(ctx, req, func(rd io.Reader) error {
+		b, err := io.ReadAll(rd)
+		if err != nil {
+			return err
+		}
+		page, err := readPage(b, p.Items)
+		if err != nil {
+			return fmt.Errorf("%w (config key %s.items)", err, p.Config)
+		}
+		items, total = page.items, -1
+		var top struct {
+			TotalElements *int `json:"totalElements"`
+		}
+		if p.Items != "" && json.Unmarshal(b, &top) == nil && top.TotalElements != nil {
+			total = *top.TotalElements
+		}
+		return nil
+	})
+	return items, total, err
+}
+
 // pageShape is what paging reads of a page.
 type pageShape struct {
 	items      []json.RawMessage

@@ -222,6 +222,38 @@ func outOfOrder(what string) error {
 	return fmt.Errorf("%s: the log is not newest first, so no page proves its end; set api.activity.sort_param and api.activity.sort to what the API sorts newest first by", what)
 }
 
+// PageAt fetches one page of a paged stream's window, the index-th of size
+// elements, with the total its answer says (-1: none); see
+// engage.Client.PageAt.
+func PageAt(ctx context.Context, api API, s catalog.Stream, shape Shape, w Window, index, size int) ([]json.RawMessage, int, error) {
+	req, err := Request(api, s, w)
+	if err != nil {
+		return nil, 0, err
+	}
+	return api.Client.PageAt(ctx, req, api.paging(s, shape), index, size)
+}
+
+// PageSize is the page size a paged stream asks.
+func PageSize(api API, s catalog.Stream, shape Shape) int { return api.paging(s, shape).PageSize }
+
+// EventTime reads an activity event's time (at the dialect's timestamp
+// field, RFC 3339 or epoch ms); ok is false when it has none.
+func EventTime(api API, event json.RawMessage) (time.Time, bool) {
+	v, ok := engage.Path(event, api.dialect().Fields["activity"]["timestamp"])
+	if !ok {
+		return time.Time{}, false
+	}
+	var t time.Time
+	if json.Unmarshal(v, &t) == nil {
+		return t, true
+	}
+	var ms int64
+	if json.Unmarshal(v, &ms) == nil {
+		return time.UnixMilli(ms), true
+	}
+	return time.Time{}, false
+}
+
 // ConversationList fetches the list of a messages stream's window: the
 // conversations whose messages it loads (IDsMethod, IDsPath), in one body.
 func ConversationList(ctx context.Context, api API, s catalog.Stream, w Window, decode func(body []byte) error) ([]byte, error) {

@@ -71,6 +71,9 @@ type Def struct {
 	// etl.reconciliation, and a day that disagrees after the lookback
 	// fails the stream's run.
 	Reconciles []Reconciliation
+	// Counts is the pair whose report counts what a window of the kind
+	// asks, when not the first of Reconciles (see Counter).
+	Counts Reconciliation
 	// Capped: its answer is a bare array with no paging, which an API may
 	// cut at a limit of its own without saying so (CONTRACT.md §4). An
 	// answer as long as the stream's max_elements, or, with none set, as
@@ -95,11 +98,16 @@ type Def struct {
 }
 
 // Counter is the reconciliation pair whose report counts, per local day,
-// the elements its answers hold (the chat report's conversations for the
-// conversation list): a long load sizes its windows by it, and the
-// estimate counts its requests by it. ok is false for a kind no report
-// counts (or whose report counts seconds, not elements).
+// what a window of the kind holds: the elements of its answers (the chat
+// report's conversations for the conversation list), or, for
+// FetchPerConversation, the conversations it asks one request each
+// (Counts). A long load sizes its detail windows by it, and the estimate
+// counts requests by it. ok is false for a kind no report counts (or whose
+// report counts seconds, not elements).
 func (d Def) Counter() (pair Reconciliation, ok bool) {
+	if d.Counts.Report != "" {
+		return d.Counts, true
+	}
 	for _, p := range d.Reconciles {
 		if !p.Spans {
 			return p, true

@@ -20,7 +20,8 @@ var messages = Def{
 	Fetch:           FetchPerConversation,
 	Reopens:         true,
 	Reconciles:      messagePairs,
-	Cost:            5, // a request per conversation
+	Counts:          conversationPairs[0], // a request per conversation
+	Cost:            5,                    // a request per conversation
 	Replay:          ReplayConversations,
 	ReplaysWebhooks: true,
 	Lane:            LaneConversations,

@@ -1,13 +1,24 @@
 package pipeline
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // progress counts windows across every stream of a run and hands a copy to
 // the report function after each one.
 type progress struct {
 	mu sync.Mutex
 	Progress
-	report func(Progress)
+	report   func(Progress)
+	requests atomic.Int64 // sent by the run (engage.CountingRequests)
+}
+
+// estimated sets what the estimate says the run will ask.
+func (p *progress) estimated(e Estimate) {
+	p.mu.Lock()
+	p.Estimated = int64(e.Requests)
+	p.mu.Unlock()
 }
 
 func (p *progress) window(ok bool, rows int) {
@@ -29,6 +40,7 @@ func (p *progress) emit() {
 	p.mu.Lock()
 	snapshot := p.Progress
 	p.mu.Unlock()
+	snapshot.Requests = p.requests.Load()
 	p.report(snapshot)
 }
 

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -44,6 +45,8 @@ type Tenant struct {
 	Start    civil.Date // first day when a stream has no cursor
 	Client   *engage.Client
 	Dialect  *catalog.Dialect // how its API spells the contract; nil: CONTRACT.md's
+	// RequestsPerSecond is its pace (the estimate's time); 0: unpaced.
+	RequestsPerSecond float64
 }
 
 func (t Tenant) dialect() catalog.Dialect {
@@ -65,6 +68,7 @@ type Config struct {
 	Instance         string             // this process's name in etl.run
 	OnProgress       func(Progress)     // called after every window; may be nil
 	OnStream         func(StreamResult) // called when a stream finishes; may be nil
+	OnEstimate       func(Estimate)     // called before a long load starts, with what it will ask; may be nil
 	WindowParallel   int                // windows in flight per stream
 	StreamParallel   int                // streams in flight per tenant
 	MessageParallel  int                // conversations whose messages are fetched at once, per window
@@ -164,6 +168,21 @@ type Progress struct {
 	Skipped      int // finished by an earlier backfill, or a list loaded recently (ListRefresh)
 	Rows         int64
 	Started      time.Time
+	// Estimated is the requests a long load's estimate says it will send
+	// (0: not estimated); Requests, those sent so far.
+	Estimated, Requests int64
+}
+
+// ETA is how long the rest takes: the requests the estimate says are left
+// at the pace the run has kept so far; ok is false without an estimate or
+// before any request.
+func (p Progress) ETA(now time.Time) (eta time.Duration, ok bool) {
+	elapsed := now.Sub(p.Started)
+	if p.Estimated <= 0 || p.Requests <= 0 || elapsed <= 0 {
+		return 0, false
+	}
+	left := max(0, p.Estimated-p.Requests)
+	return time.Duration(float64(left) / (float64(p.Requests) / elapsed.Seconds()) * float64(time.Second)), true
 }
 
 func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (Result, error) {
@@ -175,26 +194,32 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 
 	// Plan everything first, so progress knows the total. A stream is
 	// planned again under its lock if its cursor moved meanwhile.
-	jobs := map[string][]*job{}
 	prog := &progress{Progress: Progress{Started: time.Now()}, report: r.OnProgress}
+	jobs, asked, err := r.planAll(ctx, runID, mode, tenants, streams, planFn)
+	if err != nil {
+		r.Store.FinishRun(context.WithoutCancel(ctx), runID, false)
+		return res, err
+	}
 	for _, t := range tenants {
-		tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
-		if err == nil {
-			var cursors map[string]time.Time
-			if cursors, err = r.Store.Cursors(ctx, t.ID); err == nil {
-				for _, s := range streams {
-					j := &job{runID: runID, mode: mode, planned: time.Now(), tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
-					j.plan, j.err = planFn(ctx, t, s, j.cursor)
-					prog.planned(j.plan)
-					jobs[t.ID] = append(jobs[t.ID], j)
-				}
-			}
-		}
-		if err != nil {
-			r.Store.FinishRun(context.WithoutCancel(ctx), runID, false)
-			return res, err
+		for _, j := range jobs[t.ID] {
+			prog.planned(j.plan)
 		}
 	}
+	// A long load (a backfill, a first sync) says first what it will ask
+	// and how long that takes at the tenants' pace, and keeps it with the
+	// run; progress counts its requests against it.
+	if long(jobs) {
+		est := r.estimate(ctx, mode, tenants, jobs, asked)
+		r.Log.Info("estimate", "requests", est.Requests, "probes", est.Probes, "seconds", est.Seconds)
+		if err := r.Store.SetRunEstimate(ctx, runID, est); err != nil {
+			r.Log.Warn("cannot keep the estimate in the run history", "error", err)
+		}
+		if r.OnEstimate != nil && est.Counted() {
+			r.OnEstimate(est)
+		}
+		prog.estimated(est)
+	}
+	ctx = engage.CountingRequests(ctx, &prog.requests)
 	prog.emit()
 
 	var mu sync.Mutex
@@ -217,6 +242,43 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 		return res, fmt.Errorf("record run: %w", err)
 	}
 	return res, nil
+}
+
+// planAll plans every tenant's streams, each from its cursor, and returns
+// the requests each tenant's planning asked (the counts of a long load).
+func (r *Runner) planAll(ctx context.Context, runID int64, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (map[string][]*job, map[string]int64, error) {
+	jobs, asked := map[string][]*job{}, map[string]int64{}
+	for _, t := range tenants {
+		tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
+		if err != nil {
+			return nil, nil, err
+		}
+		cursors, err := r.Store.Cursors(ctx, t.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		var n atomic.Int64
+		tctx := engage.CountingRequests(ctx, &n)
+		for _, s := range streams {
+			j := &job{runID: runID, mode: mode, planned: time.Now(), tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
+			j.plan, j.err = planFn(tctx, t, s, j.cursor)
+			jobs[t.ID] = append(jobs[t.ID], j)
+		}
+		asked[t.ID] = n.Load()
+	}
+	return jobs, asked, nil
+}
+
+// long reports whether any job is a long load.
+func long(jobs map[string][]*job) bool {
+	for _, js := range jobs {
+		for _, j := range js {
+			if j.plan.long {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *Runner) tenant(ctx context.Context, runID int64, jobs []*job, all []catalog.Stream, prog *progress) ([]StreamResult, error) {
