@@ -160,7 +160,7 @@ const (
 const (
 	reportWindowDays = 92 // a report answer is small (days × groups): a year in four requests; shorter where the API refuses (pipeline's shorter.go)
 	reportLookback   = 48 * time.Hour
-	timesWindowDays  = 7
+	timesWindowDays  = 31 // a few ranges per agent and day: a month of a hundred agents is some thousands
 	timesLookback    = 24 * time.Hour
 	chatLookback     = 72 * time.Hour
 	activityLookback = time.Hour
