@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engage"
@@ -90,53 +92,63 @@ func (r *Runner) Estimate(ctx context.Context, mode string, tenants []Tenant, st
 }
 
 // estimate counts the requests of planned jobs; asked is what each
-// tenant's planning asked.
+// tenant's planning asked. Tenants are counted side by side.
 func (r *Runner) estimate(ctx context.Context, mode string, tenants []Tenant, jobs map[string][]*job, asked map[string]int64) Estimate {
-	est := Estimate{Mode: mode}
-	for _, t := range tenants {
-		te := TenantEstimate{Tenant: t.ID, RequestsPerSecond: t.RequestsPerSecond}
-		groups := map[string]*GroupEstimate{}
-		var probed atomic.Int64
-		tctx := engage.CountingRequests(ctx, &probed)
-		for _, j := range jobs[t.ID] {
-			if j.err != nil {
-				te.Unknown = append(te.Unknown, redact.String(fmt.Sprintf("%s: %v", j.stream.Name, j.err)))
-				continue
-			}
-			if te.Refused != "" {
-				break
-			}
-			n, windows, err := r.jobRequests(tctx, j)
-			if engage.IsAuth(err) { // the run reports it, once
-				te.Refused = redact.String(err.Error())
-				break
-			}
-			if err != nil {
-				te.Unknown = append(te.Unknown, redact.String(fmt.Sprintf("%s: %v", j.stream.Name, err)))
-			}
-			g := groups[groupOf(j.stream)]
-			if g == nil {
-				g = &GroupEstimate{Group: groupOf(j.stream)}
-				groups[g.Group] = g
-			}
-			g.Streams++
-			g.Windows += windows
-			g.Requests += n
-			te.Requests += n
-		}
-		te.Probes = int(asked[t.ID] + probed.Load())
-		for _, g := range groups {
-			g.Seconds = atPace(g.Requests, t.RequestsPerSecond)
-			te.Groups = append(te.Groups, *g)
-		}
-		slices.SortFunc(te.Groups, func(a, b GroupEstimate) int { return b.Requests - a.Requests })
-		te.Seconds = atPace(te.Requests, t.RequestsPerSecond)
+	est := Estimate{Mode: mode, Tenants: make([]TenantEstimate, len(tenants))}
+	var g errgroup.Group
+	g.SetLimit(tenantsPlannedAtOnce)
+	for i, t := range tenants {
+		g.Go(func() error {
+			est.Tenants[i] = r.estimateTenant(ctx, t, jobs[t.ID], asked[t.ID])
+			return nil
+		})
+	}
+	g.Wait()
+	for _, te := range est.Tenants {
 		est.Requests += te.Requests
 		est.Probes += te.Probes
 		est.Seconds = max(est.Seconds, te.Seconds)
-		est.Tenants = append(est.Tenants, te)
 	}
 	return est
+}
+
+// estimateTenant counts one tenant's jobs.
+func (r *Runner) estimateTenant(ctx context.Context, t Tenant, jobs []*job, asked int64) TenantEstimate {
+	te := TenantEstimate{Tenant: t.ID, RequestsPerSecond: t.RequestsPerSecond}
+	groups := map[string]*GroupEstimate{}
+	var probed atomic.Int64
+	tctx := engage.CountingRequests(ctx, &probed)
+	for _, j := range jobs {
+		if j.err != nil {
+			te.Unknown = append(te.Unknown, redact.String(fmt.Sprintf("%s: %v", j.stream.Name, j.err)))
+			continue
+		}
+		n, windows, err := r.jobRequests(tctx, j)
+		if engage.IsAuth(err) { // the run reports it, once
+			te.Refused = redact.String(err.Error())
+			break
+		}
+		if err != nil {
+			te.Unknown = append(te.Unknown, redact.String(fmt.Sprintf("%s: %v", j.stream.Name, err)))
+		}
+		g := groups[groupOf(j.stream)]
+		if g == nil {
+			g = &GroupEstimate{Group: groupOf(j.stream)}
+			groups[g.Group] = g
+		}
+		g.Streams++
+		g.Windows += windows
+		g.Requests += n
+		te.Requests += n
+	}
+	te.Probes = int(asked + probed.Load())
+	for _, g := range groups {
+		g.Seconds = atPace(g.Requests, t.RequestsPerSecond)
+		te.Groups = append(te.Groups, *g)
+	}
+	slices.SortFunc(te.Groups, func(a, b GroupEstimate) int { return b.Requests - a.Requests })
+	te.Seconds = atPace(te.Requests, t.RequestsPerSecond)
+	return te
 }
 
 // groupOf is the stream group an estimate counts a stream in: its schedule

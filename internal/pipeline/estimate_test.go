@@ -215,4 +215,3 @@ func TestAFirstSyncFetchesMessagesOfMessageHistoryDaysOnly(t *testing.T) {
 		t.Errorf("the messages cursor is %s, not now", got)
 	}
 }
-

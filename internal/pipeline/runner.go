@@ -246,28 +246,42 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 
 // planAll plans every tenant's streams, each from its cursor, and returns
 // the requests each tenant's planning asked (the counts of a long load).
+// Tenants plan side by side, each at its own pace.
 func (r *Runner) planAll(ctx context.Context, runID int64, mode string, tenants []Tenant, streams []catalog.Stream, planFn planner) (map[string][]*job, map[string]int64, error) {
 	jobs, asked := map[string][]*job{}, map[string]int64{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tenantsPlannedAtOnce)
 	for _, t := range tenants {
-		tenantKey, err := r.Store.EnsureTenant(ctx, t.ID, t.Timezone)
-		if err != nil {
-			return nil, nil, err
-		}
-		cursors, err := r.Store.Cursors(ctx, t.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		var n atomic.Int64
-		tctx := engage.CountingRequests(ctx, &n)
-		for _, s := range streams {
-			j := &job{runID: runID, mode: mode, planned: time.Now(), tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
-			j.plan, j.err = planFn(tctx, t, s, j.cursor)
-			jobs[t.ID] = append(jobs[t.ID], j)
-		}
-		asked[t.ID] = n.Load()
+		g.Go(func() error {
+			tenantKey, err := r.Store.EnsureTenant(gctx, t.ID, t.Timezone)
+			if err != nil {
+				return err
+			}
+			cursors, err := r.Store.Cursors(gctx, t.ID)
+			if err != nil {
+				return err
+			}
+			var n atomic.Int64
+			tctx := engage.CountingRequests(gctx, &n)
+			var js []*job
+			for _, s := range streams {
+				j := &job{runID: runID, mode: mode, planned: time.Now(), tenant: t, tenantKey: tenantKey, stream: s, planFn: planFn, cursor: cursors[s.Name]}
+				j.plan, j.err = planFn(tctx, t, s, j.cursor)
+				js = append(js, j)
+			}
+			mu.Lock()
+			jobs[t.ID], asked[t.ID] = js, n.Load()
+			mu.Unlock()
+			return nil
+		})
 	}
-	return jobs, asked, nil
+	return jobs, asked, g.Wait()
 }
+
+// tenantsPlannedAtOnce bounds the tenants planned (and estimated) side by
+// side: a fleet's first syncs ask each tenant's counts at its own pace.
+const tenantsPlannedAtOnce = 32
 
 // long reports whether any job is a long load.
 func long(jobs map[string][]*job) bool {
