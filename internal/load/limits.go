@@ -3,7 +3,10 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/engage-etl/engage-etl/internal/civil"
 )
@@ -90,4 +93,22 @@ GROUP BY 1`, tenantID, report, metric, groupBy, from.Key(), to.Key())
 		return rows.Err()
 	})
 	return counts, err == nil, err
+}
+
+// LastRequests returns what the latest successful run of a tenant's stream
+// asked the API (etl.run_stream.requests); ok is false when none recorded
+// it. A list is read whole each time: its last run says what the next asks.
+func (s *Store) LastRequests(ctx context.Context, tenantID, stream string) (requests int, ok bool, err error) {
+	err = retry(ctx, func() error {
+		err := s.pool.QueryRow(ctx, `
+SELECT requests FROM etl.run_stream
+WHERE tenant_id = $1 AND stream = $2 AND status = 'ok' AND requests IS NOT NULL AND windows_ok > 0
+ORDER BY finished_at DESC LIMIT 1`, tenantID, stream).Scan(&requests)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		ok = err == nil
+		return err
+	})
+	return requests, ok, err
 }

@@ -198,6 +198,10 @@ func (r *Runner) jobRequests(ctx context.Context, j *job) (requests, windows int
 		}
 		return int(math.Round(n)), len(todo), nil
 	case def.Shape.Paging == extract.ListPages:
+		// A list is read whole each time: its last run says what it asks.
+		if n, ok, err := r.Store.LastRequests(ctx, j.tenant.ID, j.stream.Name); err != nil || ok {
+			return n * len(todo), len(todo), err
+		}
 		pages, err := r.listPages(ctx, j)
 		return pages * len(todo), len(todo), err
 	case def.Shape.Paging == extract.LogPages:
