@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -261,11 +262,7 @@ func (s *Server) Now() time.Time { return s.clock.now() }
 func (s *Server) Stats() map[int]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[int]int, len(s.byStatus))
-	for k, v := range s.byStatus {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.byStatus)
 }
 
 // Requests counts the requests received by route, in the contract's
@@ -274,11 +271,7 @@ func (s *Server) Stats() map[int]int {
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.byRoute))
-	for k, v := range s.byRoute {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.byRoute)
 }
 
 // handler answers an authenticated API request with a value to encode as
