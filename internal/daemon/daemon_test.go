@@ -607,6 +607,7 @@ func TestIncrementalRunsKeepTheirScheduleWhileOthersLoadAYear(t *testing.T) {
 	d := newDaemonWith(t, w, store, "busy", "@every 2s", func(string) []engage.Option { return []engage.Option{engage.WithRate(10, 1)} })
 	d.Streams = []catalog.Stream{stream(t, "conversations"), stream(t, "visits"), stream(t, "agent_times_online"), stream(t, "chat_conversations")}
 	d.RunnerConfig.StreamsInFlight = 4
+	d.RunnerConfig.DetailWindowElements = 1 // a window a day or so: a year of hundreds of requests at 10/s
 	for i := range d.Tenants {
 		if d.Tenants[i].ID != fresh {
 			d.Tenants[i].Start = civil.Of(simNow, d.Tenants[i].Location).AddDays(-365)

@@ -241,6 +241,12 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 	if err := r.Store.FinishRun(context.WithoutCancel(ctx), runID, res.OK()); err != nil {
 		return res, fmt.Errorf("record run: %w", err)
 	}
+	// A process that died while this run went on left its runs running:
+	// they are marked abandoned now, not only when the next run starts
+	// (after a fleet's load, that may be the next hourly tick).
+	if _, err := r.Store.ReapAbandoned(context.WithoutCancel(ctx)); err != nil {
+		r.Log.Warn("cannot mark the runs of dead processes abandoned", "error", err)
+	}
 	return res, nil
 }
 
