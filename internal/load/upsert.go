@@ -118,6 +118,21 @@ func (u *upsert) stageTable() string {
 // valid_from DESC makes the row DISTINCT ON keeps the one with the latest
 // version each lookup matched (a row's matches are their cross product).
 func (u *upsert) sql() string {
+	var set, old, new []string
+	for _, c := range u.target {
+		set = append(set, c+" = EXCLUDED."+c)
+		old = append(old, "f."+c)
+		new = append(new, "EXCLUDED."+c)
+	}
+	return fmt.Sprintf(`%s
+ON CONFLICT (tenant_key, %s) DO UPDATE SET %s, loaded_at = now()
+WHERE (%s) IS DISTINCT FROM (%s)`,
+		u.insertSQL(), strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
+}
+
+// insertSQL is the merge without its ON CONFLICT: the rows a merge would
+// insert into a table that holds none of their keys (see Emptied).
+func (u *upsert) insertSQL() string {
 	cols := append(append([]string{"tenant_key"}, u.key...), u.target...)
 	sel := []string{"$1::integer"}
 	for _, k := range u.key {
@@ -134,7 +149,6 @@ func (u *upsert) sql() string {
 		}
 		filled[l.column] = fmt.Sprintf("COALESCE(%s.%s, 0)", l.as, l.dim.key)
 	}
-	var set, old, new []string
 	for _, c := range u.target {
 		e, ok := filled[c]
 		if !ok {
@@ -144,41 +158,49 @@ func (u *upsert) sql() string {
 			e = "s." + c
 		}
 		sel = append(sel, e)
-		set = append(set, c+" = EXCLUDED."+c)
-		old = append(old, "f."+c)
-		new = append(new, "EXCLUDED."+c)
 	}
 	return fmt.Sprintf(`INSERT INTO %s AS f (%s)
 SELECT DISTINCT ON (%s) %s
 FROM %s
-ORDER BY %s
-ON CONFLICT (tenant_key, %s) DO UPDATE SET %s, loaded_at = now()
-WHERE (%s) IS DISTINCT FROM (%s)`,
-		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), strings.Join(from, "\n"), strings.Join(order, ", "),
-		strings.Join(u.key, ", "), strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
+ORDER BY %s`,
+		u.table, strings.Join(cols, ", "), keys, strings.Join(sel, ", "), strings.Join(from, "\n"), strings.Join(order, ", "))
 }
 
 // merge stages n rows in columns, adds inferred dimension members, and
 // upserts the staged rows.
 func (u *upsert) merge(ctx context.Context, tx pgx.Tx, tenantKey int, columns []column, n int, row func(i int) []any) (int64, error) {
+	written, _, err := u.write(ctx, tx, tenantKey, columns, n, row, false)
+	return written, err
+}
+
+// write is merge; with emptied, the staged rows are first tried as a plain
+// INSERT (insertStaged), and merged only when one's key is in the table:
+// inserted says which.
+func (u *upsert) write(ctx context.Context, tx pgx.Tx, tenantKey int, columns []column, n int, row func(i int) []any, emptied bool) (written int64, inserted bool, err error) {
 	if u.serializes != "" {
 		if _, err := tx.Exec(ctx, serializeSQL, u.serializes, tenantKey); err != nil {
-			return 0, fmt.Errorf("%s: take the %s commit lock: %w", u.table, u.serializes, err)
+			return 0, false, fmt.Errorf("%s: take the %s commit lock: %w", u.table, u.serializes, err)
 		}
 	}
 	if err := stage(ctx, tx, u.stageTable(), columns, n, row); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	for _, q := range u.infer {
 		if _, err := tx.Exec(ctx, q, tenantKey); err != nil {
-			return 0, fmt.Errorf("%s: add inferred members: %w", u.table, err)
+			return 0, false, fmt.Errorf("%s: add inferred members: %w", u.table, err)
+		}
+	}
+	if emptied {
+		written, inserted, err := u.insertStaged(ctx, tx, tenantKey)
+		if err != nil || inserted {
+			return written, inserted, err
 		}
 	}
 	tag, err := tx.Exec(ctx, u.sql(), tenantKey)
 	if err != nil {
-		return 0, fmt.Errorf("merge into %s: %w", u.table, err)
+		return 0, false, fmt.Errorf("merge into %s: %w", u.table, err)
 	}
-	return tag.RowsAffected(), nil
+	return tag.RowsAffected(), false, nil
 }
 
 // inferAgents adds agents named by a staged column that dim_agent does not

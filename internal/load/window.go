@@ -30,6 +30,11 @@ type WindowCommit struct {
 	// than load a stream another process now holds. A TransactionLock is
 	// taken first thing in the transaction, waiting while another holds it.
 	Lock *StreamLock
+	// Emptied, for a rebuild, are the fact tables it found without a row
+	// of the tenant on its days: their batches insert their rows with a
+	// plain INSERT, and merge only when a key is there already (see
+	// Emptied).
+	Emptied *Emptied
 }
 
 // CommitWindow writes a window's rows, raw payload and cursor advance in one
@@ -41,14 +46,19 @@ func (s *Store) CommitWindow(ctx context.Context, c WindowCommit) (written int64
 		if err := c.Lock.held(ctx); err != nil {
 			return err
 		}
-		written, err = s.commitOnce(ctx, c)
+		var m emptiedMerge
+		written, m, err = s.commitOnce(ctx, c)
+		if err == nil {
+			c.Emptied.committed(c.Stream, m)
+		}
 		return err
 	})
 	return written, err
 }
 
-func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
+func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, emptiedMerge, error) {
 	var written int64
+	var m emptiedMerge
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := c.Lock.lockInTx(ctx, tx); err != nil {
 			return err
@@ -67,7 +77,8 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 			if err := ensureDays(ctx, tx, first, last); err != nil {
 				return err
 			}
-			n, err := c.Batch.merge(ctx, tx, c.TenantKey)
+			n, how, err := c.Emptied.merge(ctx, tx, c.TenantKey, c.Batch)
+			m = how
 			if err != nil {
 				return err
 			}
@@ -85,7 +96,7 @@ func (s *Store) commitOnce(ctx context.Context, c WindowCommit) (int64, error) {
 		}
 		return nil
 	})
-	return written, err
+	return written, m, err
 }
 
 // advanceCursorSQL only ever moves a watermark forward: a backfill or a

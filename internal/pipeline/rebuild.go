@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/extract"
@@ -23,8 +25,11 @@ type Rebuilt struct {
 	Answers          int   // answers replayed
 	Rows             int64 // rows they hold
 	Written          int64 // warehouse rows inserted, updated or deleted
-	Failed           int   // answers that failed to decode or commit
-	Err              error // the first failure; or why the stream was skipped
+	// Inserted, of Written, are rows inserted straight into a fact table
+	// the rebuild found emptied (load.Emptied), without a merge.
+	Inserted int64
+	Failed   int   // answers that failed to decode or commit
+	Err      error // the first failure; or why the stream was skipped
 }
 
 // RebuildResult is the outcome of a rebuild, per tenant and stream.
@@ -102,6 +107,17 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		}
 	}
 
+	// The fact tables without a row of the tenant on these days, found
+	// under the locks: their batches insert their rows without a merge
+	// where the keys are new (see load.Emptied).
+	emptied, err := r.Store.EmptiedFacts(ctx, tenantKey, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if tables := emptied.Tables(); len(tables) > 0 {
+		r.Log.Info("rebuild: fact tables without a row of these days insert without a merge", "tenant", t.ID, "tables", tables)
+	}
+
 	stats := map[string]*Rebuilt{}
 	stat := func(stream string) *Rebuilt {
 		if stats[stream] == nil {
@@ -143,11 +159,15 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	// The answers are read and decoded here, in order, and committed by
 	// one goroutine per lane (see laneOf): a lane commits its answers in
 	// the order they came, while the lanes, which write different tables,
-	// and the decoding of the next answers go on at the same time.
+	// and the decoding of the next answers go on at the same time. The
+	// decoded rows waiting in the lanes are bounded (rowsInFlight), not
+	// the answers: with a few answers a lane, the reader waited for
+	// whichever lane was busiest while the others had nothing to commit.
 	lanes := make([]chan replayed, kinds.Lanes)
+	inFlight := semaphore.NewWeighted(rowsInFlight)
 	var committers sync.WaitGroup
 	for i := range lanes {
-		lanes[i] = make(chan replayed, 2)
+		lanes[i] = make(chan replayed, answersInFlight)
 		committers.Go(func() {
 			for p := range lanes[i] {
 				var written int64
@@ -155,8 +175,10 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 				if err == nil {
 					c := p.commit
 					c.Lock = lock // the same locks and commit as a sync's
+					c.Emptied = emptied
 					written, err = r.Store.CommitWindow(ctx, c)
 				}
+				inFlight.Release(p.weight)
 				mu.Lock()
 				st := stat(p.commit.Stream)
 				st.Answers += p.answers
@@ -171,10 +193,16 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 		})
 	}
 	send := func(p replayed) error {
+		p.first.Body = nil // only its time names it in an error
+		p.weight = min(max(int64(p.commit.Rows), 1), rowsInFlight)
+		if err := inFlight.Acquire(ctx, p.weight); err != nil {
+			return context.Cause(ctx)
+		}
 		select {
 		case lanes[laneOf(byName[p.commit.Stream], p.commit.Stream)] <- p:
 			return nil
 		case <-ctx.Done():
+			inFlight.Release(p.weight)
 			return context.Cause(ctx)
 		}
 	}
@@ -202,7 +230,9 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 				c := load.WindowCommit{Stream: messagesStream(byName)}
 				return send(replayed{commit: c, first: a, answers: 1, err: err})
 			}
-			pending, pendingFrom = append(pending, inDays(rows, from, to)...), append(pendingFrom, a)
+			kept := a
+			kept.Body = nil // decoded: only its instants are needed
+			pending, pendingFrom = append(pending, inDays(rows, from, to)...), append(pendingFrom, kept)
 			if len(pending) >= messagesPerCommit {
 				return flush()
 			}
@@ -232,6 +262,7 @@ func (r *Runner) rebuildTenant(ctx context.Context, t Tenant, streams []catalog.
 	}
 	var out []Rebuilt
 	for _, s := range stats {
+		s.Inserted, _ = emptied.Inserted(s.Stream)
 		out = append(out, *s)
 	}
 	return out, nil
@@ -267,6 +298,7 @@ type replayed struct {
 	first   load.RawAnswer // the (first) answer it replays, for the error
 	answers int            // answers it replays
 	err     error          // the decoding failed
+	weight  int64          // of rowsInFlight it holds until committed
 }
 
 // laneOf is the lane a stream's answers commit in (see kinds.Lane);
@@ -280,6 +312,14 @@ func laneOf(s catalog.Stream, name string) kinds.Lane {
 
 // messagesPerCommit bounds the messages a rebuild commits at once.
 const messagesPerCommit = 20000
+
+// rowsInFlight bounds the decoded rows a rebuild holds that wait in its
+// lanes (an answer larger than it waits for the lanes to be empty), and
+// answersInFlight the answers each lane holds.
+const (
+	rowsInFlight    = 100000
+	answersInFlight = 1024
+)
 
 // rebuildCommit decodes one kept answer (a window's, or a webhook delivery)
 // into the commit it makes, without
