@@ -99,6 +99,41 @@ type requestCount struct {
 	routes  map[string]string
 	byGroup map[string]int
 	groups  []string // in report order, every group of the catalog (and other, if any)
+	// fromHistory: byGroup holds the run history's requests per stream
+	// (etl.run_stream.requests), received the simulator's total; probes
+	// the difference (planning's counts and the estimate).
+	fromHistory     bool
+	received, probe int
+}
+
+// byStream replaces the groups' figures with the run history's: lines of
+// "stream requests", each stream in its catalog group, the messages stream
+// (conversation lists and all) in messages.
+func (c *requestCount) byStream(streams []catalog.Stream, lines string) {
+	group := map[string]string{}
+	for _, s := range streams {
+		group[s.Name] = s.Group
+		if s.Kind == catalog.KindMessages {
+			group[s.Name] = groupMessages
+		}
+	}
+	c.received = c.total()
+	c.byGroup = map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		var name string
+		var n int
+		if _, err := fmt.Sscan(l, &name, &n); err == nil {
+			c.byGroup[cmpOr(group[name], groupOther)] += n
+		}
+	}
+	c.fromHistory, c.probe = true, c.received-c.total()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // newRequestCount is after minus before, grouped by routeGroups.
@@ -231,13 +266,18 @@ func (c requestCount) yearTarget() (measured, result string) {
 func (c requestCount) requestsReport(p func(string, ...any)) {
 	p("## Requests of the %d-day backfill", c.days)
 	p("")
-	p("What the simulator received during the (first) %d-day backfill (`GET /__sim/requests` before and after), by stream group: each stream's `Group` in the catalog (`catalog.All()`), except that the messages streams' `GET` of each conversation's messages make a group of their own. The conversation list the messages stream asks for each window first (its `IDsPath`) is the route of the conversations stream, so the simulator counts both as one: they are in details, with the conversations. The last column is what the requests would take at %d requests/s, the API's pace per token: the bench itself runs unpaced.", c.days, pacedRate)
+	if c.fromHistory {
+		p("What the (first) %d-day backfill asked, by stream group, as its run history counts each stream's requests (`etl.run_stream.requests`, retries included): each stream's `Group` in the catalog (`catalog.All()`), the messages stream in a group of its own (its conversation list per window and a request per conversation). The simulator received %s requests during the run (`GET /__sim/requests` before and after): the streams' %s and %s that planning and the estimate asked to count (the reports' counts per day, list ends, log depths). The last column is what the requests would take at %d requests/s, the API's pace per token: the bench itself runs unpaced.",
+			c.days, thousands(c.received), thousands(c.total()), thousands(c.probe), pacedRate)
+	} else {
+		p("What the simulator received during the (first) %d-day backfill (`GET /__sim/requests` before and after), by stream group: each stream's `Group` in the catalog (`catalog.All()`), except that the messages streams' `GET` of each conversation's messages make a group of their own. The conversation list the messages stream asks for each window first (its `IDsPath`) is the route of the conversations stream, so the simulator counts both as one: they are in details, with the conversations. The last column is what the requests would take at %d requests/s, the API's pace per token: the bench itself runs unpaced.", c.days, pacedRate)
+	}
 	p("")
 	p("| stream group | routes | requests | at %d requests/s |", pacedRate)
 	p("|---|---|---|---|")
 	for _, g := range c.groups {
 		routes := describe(c.routesOf(g))
-		if g == "details" {
+		if g == "details" && !c.fromHistory {
 			routes += " (the conversation list of the messages stream included)"
 		}
 		if g == groupLists {

@@ -38,7 +38,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	}
 	progress := newProgressReporter(e.stderr, isTerminal(e.stderr))
 	rt, err := newRuntime(ctx, cfg, log, sel, func(c *pipeline.Config) {
-		c.OnProgress = progress.report
+		c.OnProgress, c.EstimateFirst = progress.report, true
 		c.OnEstimate = func(est pipeline.Estimate) { printEstimate(e.stderr, est); fmt.Fprintln(e.stderr) }
 	})
 	if err != nil {

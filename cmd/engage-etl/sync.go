@@ -36,6 +36,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	defer stopProfile()
 	// A first sync (a long load) prints what it will ask before it starts.
 	opts := []func(*pipeline.Config){func(c *pipeline.Config) {
+		c.EstimateFirst = true
 		c.OnEstimate = func(est pipeline.Estimate) { printEstimate(e.stderr, est); fmt.Fprintln(e.stderr) }
 	}}
 	if sel.streams != "" {

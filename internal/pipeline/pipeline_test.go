@@ -84,7 +84,7 @@ func newFixtureOn(t *testing.T, dsn string, faults engagesim.Faults, mods ...fun
 	}
 	f.store = store
 	f.runner = pipeline.New(pipeline.Config{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4})
+		Now: sim.Now, WindowParallel: 3, StreamParallel: 4, MessageParallel: 4, EstimateFirst: true})
 	for _, tc := range cfg.Tenants {
 		client, err := engage.New(tc.Token, engage.WithBaseURL(srv.URL+engagesim.Prefix), engage.WithRate(0, 0),
 			engage.WithRetry(engage.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxRetryAfter: 2 * time.Second}))

@@ -62,19 +62,24 @@ func (t Tenant) api() extract.API {
 
 // Config is what a runner is built with.
 type Config struct {
-	Store            *load.Store
-	Log              *slog.Logger
-	Now              func() time.Time
-	Instance         string             // this process's name in etl.run
-	OnProgress       func(Progress)     // called after every window; may be nil
-	OnStream         func(StreamResult) // called when a stream finishes; may be nil
-	OnEstimate       func(Estimate)     // called before a long load starts, with what it will ask; may be nil
-	WindowParallel   int                // windows in flight per stream
-	StreamParallel   int                // streams in flight per tenant
-	MessageParallel  int                // conversations whose messages are fetched at once, per window
-	StoreMessageText bool               // keep chat text (personal data) in fact_message
-	WindowTimeout    time.Duration      // bounds one window's fetch, throttling and retries included; 0: none
-	ChunkBytes       int                // bounds a chunk of a paged window (activity logs); 0: 4 MiB
+	Store      *load.Store
+	Log        *slog.Logger
+	Now        func() time.Time
+	Instance   string             // this process's name in etl.run
+	OnProgress func(Progress)     // called after every window; may be nil
+	OnStream   func(StreamResult) // called when a stream finishes; may be nil
+	OnEstimate func(Estimate)     // called before a long load starts, with what it will ask; may be nil
+	// EstimateFirst: a long load first counts what it will ask (estimate.go: a
+	// few probes a tenant), keeps it with the run and hands it to
+	// OnEstimate. The CLI's sync and backfill do; a daemon does not (every
+	// daemon of a fleet would probe every new tenant).
+	EstimateFirst    bool
+	WindowParallel   int           // windows in flight per stream
+	StreamParallel   int           // streams in flight per tenant
+	MessageParallel  int           // conversations whose messages are fetched at once, per window
+	StoreMessageText bool          // keep chat text (personal data) in fact_message
+	WindowTimeout    time.Duration // bounds one window's fetch, throttling and retries included; 0: none
+	ChunkBytes       int           // bounds a chunk of a paged window (activity logs); 0: 4 MiB
 	// ListRefresh: Sync leaves alone a list (users, teams, customers, roles,
 	// rules: a state as a whole) whose last load succeeded less than this
 	// long ago by Now. 0 reads every list at every sync.
@@ -208,7 +213,7 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 	// A long load (a backfill, a first sync) says first what it will ask
 	// and how long that takes at the tenants' pace, and keeps it with the
 	// run; progress counts its requests against it.
-	if long(jobs) {
+	if r.EstimateFirst && long(jobs) {
 		est := r.estimate(ctx, mode, tenants, jobs, asked)
 		r.Log.Info("estimate", "requests", est.Requests, "probes", est.Probes, "seconds", est.Seconds)
 		if err := r.Store.SetRunEstimate(ctx, runID, est); err != nil {
