@@ -250,13 +250,24 @@ func (l *streamLocks) try(ctx context.Context, tenant, stream string) (bool, err
 	if l.held[k] {
 		return false, nil // another run of this process: the session would take it again
 	}
-	conn, err := l.session(ctx)
+	// The database may restart between the session's ping and the lock:
+	// the connection is dropped and the next try makes it again (taking
+	// every held lock again), as the commits' retries do.
+	var ok bool
+	err := retry(ctx, func() error {
+		conn, err := l.session(ctx)
+		if err != nil {
+			return err
+		}
+		if err := conn.QueryRow(ctx, tryLockStreamSQL, tenant, stream).Scan(&ok); err != nil {
+			conn.Close(ctx)
+			l.conn = nil
+			return fmt.Errorf("advisory lock: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return false, err
-	}
-	var ok bool
-	if err := conn.QueryRow(ctx, tryLockStreamSQL, tenant, stream).Scan(&ok); err != nil {
-		return false, fmt.Errorf("advisory lock: %w", err)
 	}
 	if ok {
 		l.held[k] = true
