@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,17 +124,10 @@ func (c *requestCount) byStream(streams []catalog.Stream, lines string) {
 		var name string
 		var n int
 		if _, err := fmt.Sscan(l, &name, &n); err == nil {
-			c.byGroup[cmpOr(group[name], groupOther)] += n
+			c.byGroup[cmp.Or(group[name], groupOther)] += n
 		}
 	}
 	c.fromHistory, c.probe = true, c.received-c.total()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // newRequestCount is after minus before, grouped by routeGroups.

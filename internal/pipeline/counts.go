@@ -33,32 +33,25 @@ type dayCounts map[civil.Date]float64
 
 func (c dayCounts) of(d civil.Date) float64 { return c[d] }
 
-// counted is what counting cost: the counts, and the requests it sent
-// (none when the warehouse had them).
-type counted struct {
-	counts   dayCounts
-	requests int
-}
-
 // countsOf returns per local day [from, to) the elements a stream's kind
 // holds, by the report that counts them: the warehouse's figures when the
 // report's kept answers cover the range, else the API's, asked in windows
 // as long as the report's; ok is false when no configured report counts
 // the kind. Counts are kept a few minutes per tenant and range, so a run's
 // planning and its estimate ask once.
-func (r *Runner) countsOf(ctx context.Context, t Tenant, def kinds.Def, from, to civil.Date) (c counted, ok bool, err error) {
+func (r *Runner) countsOf(ctx context.Context, t Tenant, def kinds.Def, from, to civil.Date) (c dayCounts, ok bool, err error) {
 	pair, ok := def.Counter()
 	if !ok {
-		return counted{}, false, nil
+		return nil, false, nil
 	}
 	rs, ok := r.reportStream(pair)
 	if !ok {
-		return counted{}, false, nil
+		return nil, false, nil
 	}
 	key := fmt.Sprintf("%s|%s|%s|%s", t.ID, rs.Name, from, to)
-	c, err = r.counts.get(ctx, key, func(ctx context.Context) (counted, error) {
+	c, err = r.counts.get(ctx, key, func(ctx context.Context) (dayCounts, error) {
 		if counts, ok, err := r.Store.ReportCounts(ctx, t.ID, rs.Name, pair.Report, pair.Metric, pair.GroupBy, from, to, t.Location); err != nil || ok {
-			return counted{counts: counts}, err
+			return counts, err
 		}
 		return r.askCounts(ctx, t, rs, from, to)
 	})
@@ -81,29 +74,28 @@ func (r *Runner) reportStream(pair kinds.Reconciliation) (catalog.Stream, bool) 
 
 // askCounts asks the API a report over [from, to), in windows as long as
 // its requests may be, and sums each day's values over its groups.
-func (r *Runner) askCounts(ctx context.Context, t Tenant, rs catalog.Stream, from, to civil.Date) (counted, error) {
+func (r *Runner) askCounts(ctx context.Context, t Tenant, rs catalog.Stream, from, to civil.Date) (dayCounts, error) {
 	days, err := r.windowDays(ctx, t, rs)
 	if err != nil {
-		return counted{}, err
+		return nil, err
 	}
 	def := kinds.Of(rs.Kind)
-	out := counted{counts: dayCounts{}}
+	out := dayCounts{}
 	for _, w := range extract.Plan(from, to, days, t.Location) {
 		var d kinds.Decoded
-		out.requests++
 		_, err := extract.Answer(ctx, t.api(), rs, def.Shape, w, func(body []byte) (err error) {
 			d, err = def.Decode(kinds.Source{Dialect: t.dialect(), Location: t.Location, Stream: rs, Window: w}, body)
 			return err
 		})
 		if err != nil {
-			return counted{}, fmt.Errorf("count with %s over %s..%s: %w", rs.Name, w.From, w.To.AddDays(-1), err)
+			return nil, fmt.Errorf("count with %s over %s..%s: %w", rs.Name, w.From, w.To.AddDays(-1), err)
 		}
 		for _, row := range d.Out.([]transform.ReportRow) {
 			v, err := strconv.ParseFloat(row.Value, 64)
 			if err != nil {
-				return counted{}, fmt.Errorf("count with %s: value %q of %s: %w", rs.Name, row.Value, row.Date, err)
+				return nil, fmt.Errorf("count with %s: value %q of %s: %w", rs.Name, row.Value, row.Date, err)
 			}
-			out.counts[row.Date] += v
+			out[row.Date] += v
 		}
 	}
 	return out, nil

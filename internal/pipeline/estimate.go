@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -185,14 +186,14 @@ func (r *Runner) jobRequests(ctx context.Context, j *job) (requests, windows int
 		from, to := spanOf(todo)
 		c, ok, err := r.countsOf(ctx, j.tenant, def, from, to)
 		if !ok {
-			return len(todo), len(todo), cmpErr(err, errors.New("no report counts its conversations"))
+			return len(todo), len(todo), cmp.Or(err, errors.New("no report counts its conversations"))
 		}
 		n := 0.0
 		for _, w := range todo {
 			n++ // the window's conversation list
 			for d := w.From; d.Before(w.To); d = d.AddDays(1) {
 				if j.plan.backfill || j.cursor.IsZero() || !d.Start(j.tenant.Location).Before(j.cursor) {
-					n += c.counts[d] // a backfill asks every conversation, a sync the new ones
+					n += c[d] // a backfill asks every conversation, a sync the new ones
 				}
 			}
 		}
@@ -214,13 +215,6 @@ func (r *Runner) jobRequests(ctx context.Context, j *job) (requests, windows int
 		return requests, len(todo), nil
 	}
 	return len(todo), len(todo), nil
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // spanOf is the days windows cover, from the first's to the last's.

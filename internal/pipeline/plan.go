@@ -114,10 +114,10 @@ func (r *Runner) planDays(ctx context.Context, t Tenant, s catalog.Stream, from,
 	target := float64(r.detailTarget(s))
 	recent := civil.Of(r.recentFrom(t, r.Now()), t.Location)
 	if !from.Before(recent) || !recent.Before(to) {
-		return extract.PlanCounted(from, to, c.counts.of, target, maxDays, t.Location), c.counts, nil
+		return extract.PlanCounted(from, to, c.of, target, maxDays, t.Location), c, nil
 	}
-	return append(extract.PlanCounted(from, recent, c.counts.of, target, maxDays, t.Location),
-		extract.PlanCounted(recent, to, c.counts.of, target, maxDays, t.Location)...), c.counts, nil
+	return append(extract.PlanCounted(from, recent, c.of, target, maxDays, t.Location),
+		extract.PlanCounted(recent, to, c.of, target, maxDays, t.Location)...), c, nil
 }
 
 // detailTarget is how many elements a counted detail window holds at

@@ -119,7 +119,7 @@ type Runner struct {
 	slots   chan struct{}         // streams in flight in this process
 	history chan struct{}         // of them, streams in a long load's older history (rounds.go)
 	limits  *memo[map[string]int] // per tenant: etl.window_limit (shorter.go)
-	counts  *memo[counted]        // per tenant, report and range (counts.go)
+	counts  *memo[dayCounts]      // per tenant, report and range (counts.go)
 }
 
 // DefaultStreamsInFlight bounds the streams a process runs at once, over
@@ -135,7 +135,7 @@ func New(c Config) *Runner {
 		n = DefaultStreamsInFlight
 	}
 	return &Runner{Config: c, slots: make(chan struct{}, n), history: make(chan struct{}, max(1, n/2)),
-		limits: newMemo[map[string]int](countsTTL), counts: newMemo[counted](countsTTL)}
+		limits: newMemo[map[string]int](countsTTL), counts: newMemo[dayCounts](countsTTL)}
 }
 
 // StreamResult is the outcome of one tenant and stream.
