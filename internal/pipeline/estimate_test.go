@@ -119,8 +119,10 @@ func TestTheEstimateIsWithin15PercentOfWhatTheRunAsks(t *testing.T) {
 				t.Errorf("the estimate asked %d requests to count; want a handful", est.Probes)
 			}
 			t.Logf("estimated %d requests (+%d to count), the run asked %d; groups %+v", est.Requests, est.Probes, asked, est.Tenants[0].Groups)
-			// Once loaded, the warehouse tells the counts and the run
-			// history what the lists ask: only the logs' depth is asked.
+			// Once loaded, estimating the range again asks far less: its
+			// windows are finished (and the counts and the lists' requests
+			// would come from the warehouse and the run history). This
+			// does not tell those two sources apart from the skipped windows.
 			if tc.mode == "backfill" {
 				again, err := f.runner.Estimate(ctx, "backfill", f.tenants, streams, from, to)
 				if err != nil {
