@@ -170,6 +170,11 @@ ORDER BY 1`, tenantID, from.Key(), to.Key())
 // key, where counting fact_message read a heap page per message (a
 // second per window of an hourly sync). A message a webhook added since
 // makes the API's count higher: the conversation is fetched again.
+//
+// The ids are joined as a set (unnest) rather than filtered with
+// "= ANY ($2)": with a few thousand ids the planner scans every answer of
+// the tenant and tests each against the whole array (1.8 s a week's window
+// of an hourly sync on a year's warehouse, against 0.1 s by the key).
 func (s *Store) ChangedConversations(ctx context.Context, tenantID string, counts map[string]int) (map[string]bool, error) {
 	ids := make([]string, 0, len(counts))
 	for id := range counts {
@@ -178,8 +183,9 @@ func (s *Store) ChangedConversations(ctx context.Context, tenantID string, count
 	var stored map[string]int
 	err := retry(ctx, func() error {
 		rows, err := s.pool.Query(ctx, `
-SELECT conversation_id, message_count FROM raw.conversation_messages
-WHERE tenant_id = $1 AND conversation_id = ANY ($2)`, tenantID, ids)
+SELECT m.conversation_id, m.message_count
+FROM unnest($2::text[]) AS u(id)
+JOIN raw.conversation_messages m ON m.tenant_id = $1 AND m.conversation_id = u.id`, tenantID, ids)
 		if err != nil {
 			return err
 		}

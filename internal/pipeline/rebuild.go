@@ -70,6 +70,7 @@ func (r *Runner) Rebuild(ctx context.Context, tenants []Tenant, streams []catalo
 			return res, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}
 	}
+	r.analyze(ctx)
 	sort.Slice(res.Streams, func(i, j int) bool {
 		a, b := res.Streams[i], res.Streams[j]
 		return a.TenantID+"\x00"+a.Stream < b.TenantID+"\x00"+b.Stream

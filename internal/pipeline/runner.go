@@ -252,7 +252,27 @@ func (r *Runner) run(ctx context.Context, mode string, tenants []Tenant, streams
 	if _, err := r.Store.ReapAbandoned(context.WithoutCancel(ctx)); err != nil {
 		r.Log.Warn("cannot mark the runs of dead processes abandoned", "error", err)
 	}
+	r.analyze(ctx)
 	return res, nil
+}
+
+// analyze takes the statistics of the tables a run changed a lot (after a
+// backfill: all of them), so that the next run's queries, and the BI
+// tools', are planned with them (load.Store.AnalyzeChanged says why). A
+// failure only costs plans: it is logged. A stopped run leaves it to the
+// next.
+func (r *Runner) analyze(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	started := time.Now()
+	tables, err := r.Store.AnalyzeChanged(ctx)
+	if err != nil {
+		r.Log.Warn("cannot take the statistics of the tables the run changed", "error", err)
+	}
+	if len(tables) > 0 {
+		r.Log.Info("statistics taken", "tables", len(tables), "duration", time.Since(started).Round(time.Millisecond))
+	}
 }
 
 // planAll plans every tenant's streams, each from its cursor, and returns
