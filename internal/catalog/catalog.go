@@ -43,6 +43,10 @@ const (
 	KindCustomers Kind = "customers"
 	KindRoles     Kind = "roles"
 	KindRules     Kind = "rules"
+	// KindOpeningHours and KindSLARules are plain arrays (not paged), each
+	// a state as a whole: the hours and targets business time counts in.
+	KindOpeningHours Kind = "opening_hours"
+	KindSLARules     Kind = "sla_rules"
 	// KindActivity pages an activity log newest first back to the cursor.
 	KindActivity Kind = "activity"
 )

@@ -44,13 +44,15 @@ func listStreams() []Stream {
 	list := func(name string, kind Kind, path string, phase int) Stream {
 		return Stream{Name: name, Kind: kind, Method: "GET", Path: path, WindowDays: 1, Group: "lists", Phase: phase}
 	}
-	rules := list("rules", KindRules, "/rule", PhaseDimensions) // a plain array, not paged
 	return []Stream{
 		list("roles", KindRoles, "/role", PhaseRoles),
 		list("teams", KindTeams, "/team?unused=", PhaseTeams),
 		list("users", KindUsers, "/user", PhaseDimensions),
 		list("customers", KindCustomers, "/customer", PhaseDimensions),
-		rules,
+		list("rules", KindRules, "/rule", PhaseDimensions), // a plain array, not paged
+		// Plain arrays too (docs/CONTRACT-KPI.md, paths and shapes ASSUMED).
+		list("opening_hours", KindOpeningHours, "/openinghours", PhaseDimensions),
+		list("sla_rules", KindSLARules, "/slarule", PhaseDimensions),
 	}
 }
 

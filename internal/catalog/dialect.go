@@ -166,6 +166,17 @@ var Elements = map[string][]Field{
 	"customers": {{"id", "id", TString, true}, {"email", "email", TString, false}, {"first_name", "firstName", TString, false}, {"last_name", "lastName", TString, false}, {"gender", "gender", TString, false}, {"external_id", "externalId", TString, false}, {"assigned_user", "assignedUser", TString, false}},
 	"roles":     {{"id", "id", TString, true}, {"name", "name", TString, false}},
 	"rules":     {{"id", "id", TString, true}, {"name", "name", TString, false}, {"active", "active", TBool, false}, {"types", "types", TStrings, false}},
+	"opening_hours": {
+		{"id", "id", TString, true}, {"name", "name", TString, false}, {"timezone_offset", "timezoneOffset", TDecimal, false},
+		{"conditions", "conditions", TAny, false}, {"holidays", "holidays", TAny, false},
+	},
+	"sla_rules": {
+		{"id", "id", TString, true}, {"name", "name", TString, false}, {"active", "active", TBool, false},
+		{"conditions", "conditions", TAny, false},
+		{"first_response_seconds", "trigger.firstResponseTime", TCount, false},
+		{"response_seconds", "trigger.responseTime", TCount, false},
+		{"watchdog_enabled", "watchdogEnabled", TBool, false},
+	},
 	"activity": {
 		{"id", "id", TString, true}, {"type", "type", TString, false}, {"user_id", "userId", TString, false},
 		{"timestamp", "timestamp", TTime, true}, {"data", "data", TAny, false},

@@ -26,6 +26,8 @@ var elementTypes = []struct {
 	{"customers", func() any { return new(engage.Customer) }},
 	{"roles", func() any { return new(engage.Role) }},
 	{"rules", func() any { return new(engage.Rule) }},
+	{"opening_hours", func() any { return new(engage.OpeningHours) }},
+	{"sla_rules", func() any { return new(engage.SLARule) }},
 	{"activity", func() any { return new(engage.ActivityEvent) }},
 	{"status_webhooks", func() any { return new(engage.ConversationEvent) }},
 	{"reports", func() any { return new(engage.ReportResponse) }},

@@ -189,6 +189,49 @@ type Rule struct {
 	Types  []string `json:"types"`
 }
 
+// OpeningHours is one element of GET /openinghours (ASSUMED path and
+// shape, docs/CONTRACT-KPI.md): weekly hours and holidays.
+type OpeningHours struct {
+	ID             string             `json:"id"`
+	Name           string             `json:"name"`
+	TimezoneOffset *json.Number       `json:"timezoneOffset"`
+	Conditions     []OpeningCondition `json:"conditions"`
+	Holidays       []Holiday          `json:"holidays"`
+}
+
+// OpeningCondition is a weekday's opening hours: local times "HH:MM", to
+// "24:00" for midnight.
+type OpeningCondition struct {
+	DayOfWeek string `json:"dayOfWeek"` // MONDAY ... SUNDAY
+	From      string `json:"from"`
+	To        string `json:"to"`
+}
+
+// Holiday is a local day closed all day.
+type Holiday struct {
+	Date string `json:"date"` // YYYY-MM-DD
+	Name string `json:"name"`
+}
+
+// SLARule is one element of GET /slarule (ASSUMED path and shape,
+// docs/CONTRACT-KPI.md): the conversations it covers and its targets.
+type SLARule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	Active               bool           `json:"active"`
+	Conditions           []SLACondition `json:"conditions"`
+	FirstResponseSeconds *int64         `json:"trigger.firstResponseTime"`
+	ResponseSeconds      *int64         `json:"trigger.responseTime"`
+	WatchdogEnabled      bool           `json:"watchdogEnabled"`
+}
+
+// SLACondition is one condition of an SLA rule: TEAM (a team id), CHANNEL
+// (a channel) or OPENING_HOURS (an opening hours id).
+type SLACondition struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
 // ActivityEvent is one entry of an activity log.
 type ActivityEvent struct {
 	ID        string          `json:"id"`

@@ -93,6 +93,7 @@ var DialectContract = Dialect{Name: "contract"}
 //	/reports/...   instead of /report/...    (every bucketed and detail report, realtime, messages)
 //	/audit/{call|livechat|status|liveview}   instead of /activity/{...}
 //	/users, /teams, /customers, /roles, /rules   instead of /user, /team, /customer, /role, /rule
+//	/opening-hours, /slarules                    instead of /openinghours, /slarule
 //
 // Any other path below /rest/v1, the contract's paths among them, is 404 (for
 // a known token: an unknown token is 401 on every path, as in the contract).
@@ -162,6 +163,8 @@ var DialectV2 = Dialect{
 		{Contract: "/customer", Dialect: "/customers"},
 		{Contract: "/role", Dialect: "/roles"},
 		{Contract: "/rule", Dialect: "/rules"},
+		{Contract: "/openinghours", Dialect: "/opening-hours"},
+		{Contract: "/slarule", Dialect: "/slarules"},
 	},
 	ConversationParam: "conversation",
 	DateFilter:        DateForm{PeriodKey: "period", Period: "CUSTOM", FromKey: "fromDate", ToKey: "toDate"},

@@ -300,6 +300,8 @@ func (s *Server) routes() {
 	api("GET /customer", s.customersList)
 	api("GET /role", s.rolesList)
 	api("GET /rule", s.rulesList)
+	api("GET /openinghours", s.openingHoursList)
+	api("GET /slarule", s.slaRulesList)
 	for log, name := range logNames {
 		api("GET /activity/"+name, s.activity(log))
 	}

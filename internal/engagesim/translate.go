@@ -122,6 +122,10 @@ func contractRoute(path string) dialectRoute {
 		return dialectRoute{"roles", bodyAsIs, queryList, answerList}
 	case "/rule":
 		return dialectRoute{"rules", bodyAsIs, queryNone, answerArray}
+	case "/openinghours":
+		return dialectRoute{"opening_hours", bodyAsIs, queryNone, answerArray}
+	case "/slarule":
+		return dialectRoute{"sla_rules", bodyAsIs, queryNone, answerArray}
 	}
 	if strings.HasPrefix(path, "/activity/") {
 		return dialectRoute{"activity", bodyAsIs, queryActivity, answerActivity}

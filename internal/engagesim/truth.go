@@ -84,6 +84,10 @@ var detailTruths = map[string]func(t *tenant, from, to, now time.Time) (rows int
 	"users": func(t *tenant, _, _, now time.Time) (int, float64) { return len(t.agents), float64(len(t.agents)) },
 	"roles": func(t *tenant, _, _, now time.Time) (int, float64) { return len(t.roles), float64(len(t.roles)) },
 	"rules": func(t *tenant, _, _, now time.Time) (int, float64) { return len(t.rules), float64(len(t.rules)) },
+	"opening_hours": func(t *tenant, _, _, now time.Time) (int, float64) {
+		return len(t.openingHours), float64(len(t.openingHours))
+	},
+	"sla_rules": func(t *tenant, _, _, now time.Time) (int, float64) { return len(t.slaRules), float64(len(t.slaRules)) },
 	// Every agent is in exactly one team at any time.
 	"teams": func(t *tenant, _, _, now time.Time) (int, float64) { return len(t.teams), float64(len(t.agents)) },
 	"customers": func(t *tenant, _, _, now time.Time) (int, float64) {

@@ -21,12 +21,15 @@ type tenant struct {
 	seed        uint64
 	maxRange    int // Config.MaxRangeDays
 
-	agents    []agent
-	teams     []team
-	roles     []role
-	rules     []rule
-	customers []customer
-	visitors  int
+	agents []agent
+	teams  []team
+	roles  []role
+	rules  []rule
+	// openingHours and slaRules: kpi.go.
+	openingHours []openingHours
+	slaRules     []slaRule
+	customers    []customer
+	visitors     int
 
 	convs       []conv // sorted by start
 	sessions    []session
@@ -114,6 +117,7 @@ func localTime(d civil.Date, loc *time.Location, seconds int) time.Time {
 // build generates the tenant's whole history for [first, last].
 func (t *tenant) build(cfg Config) {
 	t.setup(cfg)
+	t.setupKPI()
 	for d := t.first; !d.After(t.last); d = d.AddDays(1) {
 		t.agentDay(d)
 		t.conversationsDay(d, cfg.Scale)

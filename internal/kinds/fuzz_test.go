@@ -18,7 +18,7 @@ import (
 var fuzzStreams = []string{
 	"agent_online_time_by_agent", "chat_conversations", "realtime", "activity_livechat",
 	"agent_times_online", "conversations", "conversation_agents", "visits", "cobrowse_sessions",
-	"rules", "users", "teams", "roles", "customers", "messages", "webhook",
+	"rules", "users", "teams", "roles", "customers", "messages", "opening_hours", "sla_rules", "webhook",
 }
 
 func TestFuzzDecodeCoversEveryKind(t *testing.T) {
@@ -57,11 +57,13 @@ func FuzzDecode(f *testing.F) {
 		`[{"results":[{"id":1,"name":"Admin"}]}]`,
 		`[{"results":[{"id":"c","email":"c@x","firstName":"C","assignedUser":null}]}]`,
 		`[{"id":"m1","conversationId":"c1","fromCustomer":true,"message":"hi https://x","timestamp":"2020-10-31T10:00:00Z"}]`,
+		`[{"id":"h","name":"Office","timezoneOffset":1,"conditions":[{"dayOfWeek":"MONDAY","from":"08:00","to":"18:00"}],"holidays":[{"date":"2020-12-25","name":"X"}]}]`,
+		`[{"id":"s","name":"Live","active":true,"conditions":[{"type":"CHANNEL","value":"CHAT"}],"trigger":{"firstResponseTime":120,"responseTime":"300"}}]`,
 		`{"id":"m1","conversationId":"c1","fromCustomer":false,"userId":"u","message":"hello","timestamp":"2020-10-31T10:00:00Z"}`,
 	} {
 		f.Add(uint8(i), body)
 	}
-	f.Add(uint8(15), `{"customerId":"c","status":"CLOSED","lastMessage":{"text":"bye"}}`)
+	f.Add(uint8(17), `{"customerId":"c","status":"CLOSED","lastMessage":{"text":"bye"}}`)
 	f.Fuzz(func(t *testing.T, which uint8, body string) {
 		name := fuzzStreams[int(which)%len(fuzzStreams)]
 		var src Source

@@ -216,7 +216,7 @@ type Decoded struct {
 // defs lists every kind, one file each.
 var defs = []Def{
 	report, realtime, activity, agentTimes, conversations, conversationAgents, messages, visits, cobrowse,
-	users, teams, roles, customers, rules,
+	users, teams, roles, customers, rules, openingHours, slaRules,
 }
 
 // Of returns the definition of a kind. Every kind the catalog declares has

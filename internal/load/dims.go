@@ -2,7 +2,9 @@ package load
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -212,4 +214,89 @@ ON CONFLICT DO NOTHING`},
 		}
 	}
 	return written, nil
+}
+
+type (
+	openingHoursRow = transform.OpeningHoursRow
+	slaRuleRow      = transform.SLARuleRow
+)
+
+var openingHours = &table[openingHoursRow]{
+	upsert: upsert{
+		table:  "engage.dim_opening_hours",
+		key:    []string{"opening_hours_id"},
+		target: []string{"name", "timezone_offset", "slots", "holidays", "holiday_names", "listed"},
+		exprs:  map[string]string{"slots": "s.slots::jsonb", "listed": "true"},
+	},
+	fields: []field[openingHoursRow]{
+		{"opening_hours_id", "text", func(r openingHoursRow) any { return r.ID }},
+		{"name", "text", func(r openingHoursRow) any { return r.Name }},
+		{"timezone_offset", "numeric", func(r openingHoursRow) any { return r.TimezoneOffset }},
+		{"slots", "text", func(r openingHoursRow) any { return slotsJSON(r.Slots) }},
+		{"holidays", "date[]", func(r openingHoursRow) any { return r.Holidays }},
+		{"holiday_names", "text[]", func(r openingHoursRow) any { return r.HolidayNames }},
+	},
+}
+
+var slaRules = &table[slaRuleRow]{
+	upsert: upsert{
+		table: "engage.dim_sla_rule",
+		key:   []string{"sla_rule_id"},
+		target: []string{"position", "name", "active", "team_ids", "channels", "opening_hours_id",
+			"first_response_seconds", "response_seconds", "watchdog_enabled", "listed"},
+		exprs: map[string]string{"listed": "true"},
+	},
+	fields: []field[slaRuleRow]{
+		{"sla_rule_id", "text", func(r slaRuleRow) any { return r.ID }},
+		{"position", "integer", func(r slaRuleRow) any { return r.Position }},
+		{"name", "text", func(r slaRuleRow) any { return r.Name }},
+		{"active", "boolean", func(r slaRuleRow) any { return r.Active }},
+		{"team_ids", "text[]", func(r slaRuleRow) any { return r.TeamIDs }},
+		{"channels", "text[]", func(r slaRuleRow) any { return r.Channels }},
+		{"opening_hours_id", "text", func(r slaRuleRow) any { return r.OpeningHoursID }},
+		{"first_response_seconds", "integer", func(r slaRuleRow) any { return r.FirstResponseSeconds }},
+		{"response_seconds", "integer", func(r slaRuleRow) any { return r.ResponseSeconds }},
+		{"watchdog_enabled", "boolean", func(r slaRuleRow) any { return r.Watchdog }},
+	},
+}
+
+func slotsJSON(slots []transform.OpeningSlot) string {
+	b, _ := json.Marshal(slots) // ints and strings: cannot fail
+	return string(b)
+}
+
+// OpeningHoursBatch overwrites the opening hours; those the list no longer
+// holds are marked unlisted (an SLA rule naming them counts around the
+// clock), unless the list came back empty.
+func OpeningHoursBatch(day civil.Date, rows []transform.OpeningHoursRow) Batch {
+	b := openingHours.batch(day, day, rows)
+	if len(rows) > 0 {
+		b.after = unlist("engage.dim_opening_hours", "opening_hours_id")
+	}
+	return b
+}
+
+// SLARuleBatch overwrites the SLA rules; those the list no longer holds are
+// marked unlisted and cover nothing, unless the list came back empty (an
+// empty answer deletes nothing: one glitch would drop every target).
+func SLARuleBatch(day civil.Date, rows []transform.SLARuleRow) Batch {
+	b := slaRules.batch(day, day, rows)
+	if len(rows) > 0 {
+		b.after = unlist("engage.dim_sla_rule", "sla_rule_id")
+	}
+	return b
+}
+
+// unlist marks the tenant's rows of a list's table that the staged answer
+// does not hold as no longer listed.
+func unlist(table, id string) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	stage := "stage_" + strings.TrimPrefix(table, "engage.")
+	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+		tag, err := tx.Exec(ctx, `UPDATE `+table+` d SET listed = false, loaded_at = now()
+WHERE d.tenant_key = $1 AND d.listed AND NOT EXISTS (SELECT 1 FROM `+stage+` s WHERE s.`+id+` = d.`+id+`)`, tenantKey)
+		if err != nil {
+			return 0, fmt.Errorf("unlist from %s: %w", table, err)
+		}
+		return tag.RowsAffected(), nil
+	}
 }

@@ -63,6 +63,10 @@ JOIN engage.fact_conversation f ON f.tenant_key = m.tenant_key AND f.conversatio
 		q = `SELECT count(*), count(*) FROM engage.dim_role f WHERE %s`
 	case catalog.KindRules:
 		q = `SELECT count(*), count(*) FROM engage.dim_rule f WHERE %s`
+	case catalog.KindOpeningHours:
+		q = `SELECT count(*), count(*) FROM engage.dim_opening_hours f WHERE %s AND f.listed`
+	case catalog.KindSLARules:
+		q = `SELECT count(*), count(*) FROM engage.dim_sla_rule f WHERE %s AND f.listed`
 	default:
 		t.Fatalf("no warehouse truth for kind %s", s.Kind)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/engage-etl/engage-etl/internal/engage"
 )
@@ -82,4 +83,121 @@ func Customer(e engage.Customer) (CustomerRow, error) {
 
 func sortBy[T any](xs []T, key func(T) string) {
 	sort.Slice(xs, func(i, j int) bool { return key(xs[i]) < key(xs[j]) })
+}
+
+// OpeningHoursRow is a tenant's opening hours: weekly slots and holidays.
+type OpeningHoursRow struct {
+	ID, Name       string
+	TimezoneOffset *string // the API's figure (hours), as sent
+	Slots          []OpeningSlot
+	Holidays       []string // local days, YYYY-MM-DD, sorted
+	HolidayNames   []string // in the order of Holidays
+}
+
+// OpeningSlot is one weekday's hours, local times "HH:MM" (closes "24:00":
+// midnight). Its JSON is the shape of dim_opening_hours.slots.
+type OpeningSlot struct {
+	ISODow int    `json:"isodow"` // Monday 1 ... Sunday 7
+	Opens  string `json:"opens"`
+	Closes string `json:"closes"`
+}
+
+var isoWeekdays = map[string]int{"MONDAY": 1, "TUESDAY": 2, "WEDNESDAY": 3, "THURSDAY": 4, "FRIDAY": 5, "SATURDAY": 6, "SUNDAY": 7}
+
+// OpeningHours maps one element of GET /openinghours. A condition with an
+// unknown weekday, or hours that are not HH:MM with opens before closes,
+// fails the element (business time counted in hours we cannot read would
+// be wrong without saying so), as does a holiday that is not a date.
+func OpeningHours(e engage.OpeningHours) (OpeningHoursRow, error) {
+	if e.ID == "" {
+		return OpeningHoursRow{}, fmt.Errorf("opening hours without id")
+	}
+	r := OpeningHoursRow{ID: e.ID, Name: e.Name, Slots: []OpeningSlot{}, Holidays: []string{}, HolidayNames: []string{}}
+	if e.TimezoneOffset != nil {
+		s := e.TimezoneOffset.String()
+		r.TimezoneOffset = &s
+	}
+	for _, c := range e.Conditions {
+		dow, ok := isoWeekdays[strings.ToUpper(c.DayOfWeek)]
+		if !ok {
+			return r, fmt.Errorf("opening hours %s: dayOfWeek %q is not MONDAY..SUNDAY", e.ID, c.DayOfWeek)
+		}
+		from, errFrom := clockMinutes(c.From)
+		to, errTo := clockMinutes(c.To)
+		if errFrom != nil || errTo != nil || from >= to {
+			return r, fmt.Errorf("opening hours %s: %s %q-%q is not HH:MM to a later HH:MM (24:00 at most)", e.ID, c.DayOfWeek, c.From, c.To)
+		}
+		r.Slots = append(r.Slots, OpeningSlot{ISODow: dow, Opens: c.From, Closes: c.To})
+	}
+	sort.Slice(r.Slots, func(i, j int) bool {
+		a, b := r.Slots[i], r.Slots[j]
+		return a.ISODow < b.ISODow || a.ISODow == b.ISODow && a.Opens < b.Opens
+	})
+	hs := append([]engage.Holiday(nil), e.Holidays...)
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Date < hs[j].Date })
+	for _, h := range hs {
+		if _, err := time.Parse(time.DateOnly, h.Date); err != nil {
+			return r, fmt.Errorf("opening hours %s: holiday %q is not a date YYYY-MM-DD", e.ID, h.Date)
+		}
+		if n := len(r.Holidays); n > 0 && r.Holidays[n-1] == h.Date {
+			continue // the same day twice closes it once
+		}
+		r.Holidays = append(r.Holidays, h.Date)
+		r.HolidayNames = append(r.HolidayNames, h.Name)
+	}
+	return r, nil
+}
+
+// clockMinutes reads a local time "HH:MM" (00:00 to 24:00).
+func clockMinutes(s string) (int, error) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 24 || m > 59 || h == 24 && m > 0 {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	return h*60 + m, nil
+}
+
+// SLARuleRow is an SLA rule: what it covers and its targets.
+type SLARuleRow struct {
+	ID, Name                              string
+	Position                              int // in the API's list: the first matching rule applies
+	Active, Watchdog                      bool
+	TeamIDs, Channels                     []string
+	OpeningHoursID                        *string
+	FirstResponseSeconds, ResponseSeconds *int64
+}
+
+// SLARule maps one element of GET /slarule at its position in the list.
+// Its TEAM and CHANNEL conditions say what it covers, its OPENING_HOURS
+// condition the hours its targets count in; a condition of another type
+// fails the element: a rule read as covering more than it does would
+// count conversations against the wrong target.
+func SLARule(e engage.SLARule, position int) (SLARuleRow, error) {
+	if e.ID == "" {
+		return SLARuleRow{}, fmt.Errorf("SLA rule without id")
+	}
+	r := SLARuleRow{ID: e.ID, Name: e.Name, Position: position, Active: e.Active, Watchdog: e.WatchdogEnabled,
+		TeamIDs: []string{}, Channels: []string{}, FirstResponseSeconds: e.FirstResponseSeconds, ResponseSeconds: e.ResponseSeconds}
+	for _, c := range e.Conditions {
+		switch strings.ToUpper(c.Type) {
+		case "TEAM":
+			r.TeamIDs = append(r.TeamIDs, c.Value)
+		case "CHANNEL":
+			r.Channels = append(r.Channels, strings.ToUpper(c.Value))
+		case "OPENING_HOURS":
+			if r.OpeningHoursID != nil && *r.OpeningHoursID != c.Value {
+				return r, fmt.Errorf("SLA rule %s: two OPENING_HOURS conditions (%s, %s)", e.ID, *r.OpeningHoursID, c.Value)
+			}
+			v := c.Value
+			r.OpeningHoursID = &v
+		default:
+			return r, fmt.Errorf("SLA rule %s: condition type %q is not TEAM, CHANNEL or OPENING_HOURS", e.ID, c.Type)
+		}
+	}
+	sort.Strings(r.TeamIDs)
+	sort.Strings(r.Channels)
+	return r, nil
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/engage-etl/engage-etl/internal/engage"
@@ -147,6 +148,74 @@ func TestCustomer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Customer(tt.in)
+			check(t, got, err, tt.want, tt.wantErr)
+		})
+	}
+}
+
+func TestOpeningHours(t *testing.T) {
+	one := json.Number("1")
+	oneText := "1"
+	tests := []struct {
+		name    string
+		in      engage.OpeningHours
+		want    OpeningHoursRow
+		wantErr string
+	}{
+		{
+			name: "slots by weekday, holidays sorted, a day twice closed once",
+			in: engage.OpeningHours{ID: "h1", Name: "Office", TimezoneOffset: &one,
+				Conditions: []engage.OpeningCondition{{DayOfWeek: "SATURDAY", From: "09:00", To: "13:00"}, {DayOfWeek: "monday", From: "08:00", To: "24:00"}},
+				Holidays:   []engage.Holiday{{Date: "2026-12-25", Name: "Christmas"}, {Date: "2026-01-01", Name: "New Year"}, {Date: "2026-12-25", Name: "again"}}},
+			want: OpeningHoursRow{ID: "h1", Name: "Office", TimezoneOffset: &oneText,
+				Slots:    []OpeningSlot{{ISODow: 1, Opens: "08:00", Closes: "24:00"}, {ISODow: 6, Opens: "09:00", Closes: "13:00"}},
+				Holidays: []string{"2026-01-01", "2026-12-25"}, HolidayNames: []string{"New Year", "Christmas"}},
+		},
+		{name: "no hours at all", in: engage.OpeningHours{ID: "h2"}, want: OpeningHoursRow{ID: "h2", Slots: []OpeningSlot{}, Holidays: []string{}, HolidayNames: []string{}}},
+		{name: "without id", in: engage.OpeningHours{Name: "x"}, wantErr: "opening hours without id"},
+		{name: "unknown weekday", in: engage.OpeningHours{ID: "h3", Conditions: []engage.OpeningCondition{{DayOfWeek: "MON", From: "08:00", To: "18:00"}}},
+			wantErr: `opening hours h3: dayOfWeek "MON" is not MONDAY..SUNDAY`},
+		{name: "closes before it opens", in: engage.OpeningHours{ID: "h4", Conditions: []engage.OpeningCondition{{DayOfWeek: "MONDAY", From: "18:00", To: "08:00"}}},
+			wantErr: `opening hours h4: MONDAY "18:00"-"08:00" is not HH:MM to a later HH:MM (24:00 at most)`},
+		{name: "not HH:MM", in: engage.OpeningHours{ID: "h5", Conditions: []engage.OpeningCondition{{DayOfWeek: "MONDAY", From: "8:00", To: "24:30"}}},
+			wantErr: `opening hours h5: MONDAY "8:00"-"24:30" is not HH:MM to a later HH:MM (24:00 at most)`},
+		{name: "holiday not a date", in: engage.OpeningHours{ID: "h6", Holidays: []engage.Holiday{{Date: "25.12.2026"}}},
+			wantErr: `opening hours h6: holiday "25.12.2026" is not a date YYYY-MM-DD`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := OpeningHours(tt.in)
+			check(t, got, err, tt.want, tt.wantErr)
+		})
+	}
+}
+
+func TestSLARule(t *testing.T) {
+	frt, rt := int64(120), int64(300)
+	hours := "h1"
+	tests := []struct {
+		name    string
+		in      engage.SLARule
+		want    SLARuleRow
+		wantErr string
+	}{
+		{
+			name: "teams, channels and opening hours from the conditions",
+			in: engage.SLARule{ID: "s1", Name: "Live", Active: true, FirstResponseSeconds: &frt, ResponseSeconds: &rt, WatchdogEnabled: true,
+				Conditions: []engage.SLACondition{{Type: "CHANNEL", Value: "whatsapp"}, {Type: "TEAM", Value: "t2"}, {Type: "channel", Value: "CHAT"}, {Type: "OPENING_HOURS", Value: "h1"}}},
+			want: SLARuleRow{ID: "s1", Name: "Live", Position: 3, Active: true, Watchdog: true, TeamIDs: []string{"t2"}, Channels: []string{"CHAT", "WHATSAPP"},
+				OpeningHoursID: &hours, FirstResponseSeconds: &frt, ResponseSeconds: &rt},
+		},
+		{name: "covers everything, no targets", in: engage.SLARule{ID: "s2"}, want: SLARuleRow{ID: "s2", Position: 3, TeamIDs: []string{}, Channels: []string{}}},
+		{name: "without id", in: engage.SLARule{Name: "x"}, wantErr: "SLA rule without id"},
+		{name: "a condition it cannot read", in: engage.SLARule{ID: "s3", Conditions: []engage.SLACondition{{Type: "HAS_TAG", Value: "vip"}}},
+			wantErr: `SLA rule s3: condition type "HAS_TAG" is not TEAM, CHANNEL or OPENING_HOURS`},
+		{name: "two opening hours", in: engage.SLARule{ID: "s4", Conditions: []engage.SLACondition{{Type: "OPENING_HOURS", Value: "a"}, {Type: "OPENING_HOURS", Value: "b"}}},
+			wantErr: "SLA rule s4: two OPENING_HOURS conditions (a, b)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SLARule(tt.in, 3)
 			check(t, got, err, tt.want, tt.wantErr)
 		})
 	}
