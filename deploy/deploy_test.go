@@ -105,6 +105,7 @@ func TestComposeFileIsValid(t *testing.T) {
 	var cfg struct {
 		Services map[string]struct {
 			Image       string            `yaml:"image"`
+			Entrypoint  []string          `yaml:"entrypoint"`
 			Environment map[string]string `yaml:"environment"`
 			DependsOn   map[string]struct {
 				Condition string `yaml:"condition"`
@@ -114,7 +115,7 @@ func TestComposeFileIsValid(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(out), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"postgres", "simulator", "etl", "metabase-init", "metabase"} {
+	for _, s := range []string{"postgres", "simulator", "etl", "metabase-init", "metabase", "metabase-keys"} {
 		if _, ok := cfg.Services[s]; !ok {
 			t.Errorf("service %s missing", s)
 		}
@@ -132,6 +133,11 @@ func TestComposeFileIsValid(t *testing.T) {
 	}
 	if c := cfg.Services["metabase"].DependsOn["metabase-init"].Condition; c != "service_completed_successfully" {
 		t.Errorf("metabase waits for metabase-init with %q, want service_completed_successfully", c)
+	}
+	// The init gives Metabase the bi views' keys and descriptions.
+	if k := cfg.Services["metabase-keys"]; !strings.Contains(strings.Join(k.Entrypoint, " "), "engage-etl metabase --url http://metabase:3000 --database engage") ||
+		!strings.Contains(k.Environment["DATABASE_URL"], "@postgres:5432/engage?") {
+		t.Errorf("metabase-keys runs %q with DATABASE_URL %q: want engage-etl metabase against the compose Metabase and warehouse", k.Entrypoint, k.Environment["DATABASE_URL"])
 	}
 }
 

@@ -90,6 +90,7 @@ var commands = map[string]command{
 	"rebuild":  {"rebuild from raw", runRebuild},
 	"failures": {"failed answers", runFailures},
 	"check":    {"check the API against the config", runCheck},
+	"metabase": {"keys and descriptions for Metabase", runMetabase},
 	"migrate":  {"migrations", runMigrate},
 	"streams":  {"list streams", runStreams},
 	"simulate": {"simulated API", runSimulate},
