@@ -222,6 +222,7 @@ func run(ctx context.Context, o options) error {
 		{"dump and reload with psql \\copy", b.copyBaseline},
 		{"re-run", b.rerun},
 		{"incremental sync", b.incremental},
+		{"KPI views", b.kpis},
 		{"rebuild from raw", b.rebuild},
 	}
 	for _, s := range steps {
@@ -941,7 +942,7 @@ func (b *bench) incremental(ctx context.Context) error {
 // listStreams are the type 1 lists: a sync leaves them alone for
 // sync.list_refresh (1h by default) after they loaded, as the daemon runs
 // them on its hourly lists schedule; the harness times their refresh apart.
-var listStreams = "users,teams,customers,roles,rules"
+var listStreams = "users,teams,customers,roles,rules,opening_hours,sla_rules"
 
 // listRefresh times `sync --streams` of the lists, which reads them whole
 // whatever sync.list_refresh says: the hourly part of keeping up.

@@ -189,9 +189,8 @@ type ConversationKPI struct {
 	Rule                  string // the SLA rule it falls under; "" none
 	Target                time.Duration
 	Agents                []string // e-mails of the agents who wrote, in order
-	// Handled is, per agent who wrote, from their first message to their
-	// last (a single message: an empty range).
-	Handled map[string][2]time.Time
+	// AgentMessages are, per agent who wrote, the times of their messages.
+	AgentMessages map[string][]time.Time
 }
 
 // ConversationKPIs returns the conversations started on the local days
@@ -215,18 +214,12 @@ func (s *Server) ConversationKPIs(tenantID string, from, to civil.Date) ([]Conve
 		for _, a := range v.agents {
 			k.Agents = append(k.Agents, t.agents[a].email)
 		}
-		k.Handled = map[string][2]time.Time{}
+		k.AgentMessages = map[string][]time.Time{}
 		for _, m := range v.visible {
-			if m.fromCustomer {
-				continue
+			if !m.fromCustomer {
+				email := t.agents[m.agent].email
+				k.AgentMessages[email] = append(k.AgentMessages[email], m.at)
 			}
-			email := t.agents[m.agent].email
-			h, ok := k.Handled[email]
-			if !ok {
-				h[0] = m.at
-			}
-			h[1] = m.at
-			k.Handled[email] = h
 		}
 		hours := -1
 		for _, r := range t.slaRules {

@@ -244,3 +244,43 @@ func TestCapDetailsKeepsTheFirstElementsSilently(t *testing.T) {
 		t.Fatalf("the world is too small to show the cap: %v", whole)
 	}
 }
+
+// TestEveryConversationOfASpringForwardDayHasItsMessages: on the day the
+// clocks skip an hour the day is 23 hours long, and a conversation drawn
+// for its last second starts after midnight, among the next day's. Every
+// conversation the API lists around it must still answer its messages
+// (they were looked up in a list no longer sorted by start: 404).
+func TestEveryConversationOfASpringForwardDayHasItsMessages(t *testing.T) {
+	cfg := engagesim.Config{Seed: 3, Start: civil.Date{Year: 2026, Month: 3, Day: 28}, Days: 3, Scale: 2000,
+		Now:     time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC),
+		Tenants: []engagesim.TenantConfig{{ID: "vienna", Token: "tok", Timezone: "Europe/Vienna"}}}
+	sim, err := engagesim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	convs, err := sim.ConversationKPIs("vienna", civil.Date{Year: 2026, Month: 3, Day: 29}, civil.Date{Year: 2026, Month: 3, Day: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for _, c := range convs {
+		req, _ := http.NewRequest("GET", srv.URL+engagesim.Prefix+"/report/chat/messages?conversationId="+c.ID, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			missing++
+			if missing <= 3 {
+				t.Errorf("conversation %s started %s: messages answered %s", c.ID, c.Start.In(time.FixedZone("", 7200)), resp.Status)
+			}
+		}
+	}
+	if len(convs) < 1000 || missing > 0 {
+		t.Errorf("%d of %d conversations of the two days have no messages", missing, len(convs))
+	}
+}

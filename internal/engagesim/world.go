@@ -133,6 +133,10 @@ func (t *tenant) build(cfg Config) {
 	}
 	byStart(t.online)
 	byStart(t.loggedIn)
+	// A day the clocks skip an hour has 23: a conversation drawn for its
+	// last hour starts after midnight, among the next day's, and lookups
+	// by id search the list by start (convByID).
+	sort.SliceStable(t.convs, func(i, j int) bool { return t.convs[i].start.Before(t.convs[j].start) })
 	// A co-browse or conference late in the evening may start the next day.
 	sort.SliceStable(t.cobrowses, func(i, j int) bool { return t.cobrowses[i].start.Before(t.cobrowses[j].start) })
 	sort.SliceStable(t.conferences, func(i, j int) bool { return t.conferences[i].start.Before(t.conferences[j].start) })

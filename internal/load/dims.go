@@ -227,6 +227,8 @@ var openingHours = &table[openingHoursRow]{
 		key:    []string{"opening_hours_id"},
 		target: []string{"name", "timezone_offset", "slots", "holidays", "holiday_names", "listed"},
 		exprs:  map[string]string{"slots": "s.slots::jsonb", "listed": "true"},
+		// Its commits refresh the conversations' business time.
+		serializes: conversationRepair,
 	},
 	fields: []field[openingHoursRow]{
 		{"opening_hours_id", "text", func(r openingHoursRow) any { return r.ID }},
@@ -244,7 +246,8 @@ var slaRules = &table[slaRuleRow]{
 		key:   []string{"sla_rule_id"},
 		target: []string{"position", "name", "active", "team_ids", "channels", "opening_hours_id",
 			"first_response_seconds", "response_seconds", "watchdog_enabled", "listed"},
-		exprs: map[string]string{"listed": "true"},
+		exprs:      map[string]string{"listed": "true"},
+		serializes: conversationRepair,
 	},
 	fields: []field[slaRuleRow]{
 		{"sla_rule_id", "text", func(r slaRuleRow) any { return r.ID }},
@@ -270,8 +273,9 @@ func slotsJSON(slots []transform.OpeningSlot) string {
 // clock), unless the list came back empty.
 func OpeningHoursBatch(day civil.Date, rows []transform.OpeningHoursRow) Batch {
 	b := openingHours.batch(day, day, rows)
+	b.after = refreshAllBusiness("engage.dim_opening_hours")
 	if len(rows) > 0 {
-		b.after = unlist("engage.dim_opening_hours", "opening_hours_id")
+		b.after = then(unlist("engage.dim_opening_hours", "opening_hours_id"), b.after)
 	}
 	return b
 }
@@ -281,8 +285,9 @@ func OpeningHoursBatch(day civil.Date, rows []transform.OpeningHoursRow) Batch {
 // empty answer deletes nothing: one glitch would drop every target).
 func SLARuleBatch(day civil.Date, rows []transform.SLARuleRow) Batch {
 	b := slaRules.batch(day, day, rows)
+	b.after = refreshAllBusiness("engage.dim_sla_rule")
 	if len(rows) > 0 {
-		b.after = unlist("engage.dim_sla_rule", "sla_rule_id")
+		b.after = then(unlist("engage.dim_sla_rule", "sla_rule_id"), b.after)
 	}
 	return b
 }
@@ -298,5 +303,65 @@ WHERE d.tenant_key = $1 AND d.listed AND NOT EXISTS (SELECT 1 FROM `+stage+` s W
 			return 0, fmt.Errorf("unlist from %s: %w", table, err)
 		}
 		return tag.RowsAffected(), nil
+	}
+}
+
+// The conversations' business first responses (engage.conversation_business)
+// follow their conversation, its SLA rule and opening hours: a commit of
+// conversations refreshes theirs, a commit that changed the rules or the
+// hours every one of the tenant's. Both take the conversations' commit
+// lock (conversationRepair), so neither misses the other's rows. Only rows
+// whose figures differ are written: re-running a load writes none.
+const refreshBusinessSQL = `
+INSERT INTO engage.conversation_business AS b (tenant_key, conversation_id, sla_rule_key, opening_hours_key, first_response_business_seconds)
+SELECT n.tenant_key, n.conversation_id, n.sla_rule_key, n.opening_hours_key, n.first_response_business_seconds
+FROM engage.conversation_business_now n
+WHERE n.tenant_key = $1 %s
+ON CONFLICT (tenant_key, conversation_id) DO UPDATE
+SET sla_rule_key = EXCLUDED.sla_rule_key, opening_hours_key = EXCLUDED.opening_hours_key,
+    first_response_business_seconds = EXCLUDED.first_response_business_seconds, loaded_at = now()
+WHERE (b.sla_rule_key, b.opening_hours_key, b.first_response_business_seconds)
+      IS DISTINCT FROM (EXCLUDED.sla_rule_key, EXCLUDED.opening_hours_key, EXCLUDED.first_response_business_seconds)`
+
+// refreshStagedBusiness refreshes the staged conversations' rows. They are
+// derived, not the stream's rows: they count in no run's rows written.
+func refreshStagedBusiness(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, "AND n.conversation_id IN (SELECT conversation_id FROM stage_fact_conversation)"), tenantKey); err != nil {
+		return 0, fmt.Errorf("refresh the conversations' business time: %w", err)
+	}
+	return 0, nil
+}
+
+// refreshAllBusiness refreshes every conversation of the tenant when this
+// transaction changed the table's rows (their loaded_at is the
+// transaction's now()); an unchanged list costs one probe.
+func refreshAllBusiness(table string) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+		var changed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_key = $1 AND loaded_at = now())`, tenantKey).Scan(&changed); err != nil {
+			return 0, fmt.Errorf("did %s change: %w", table, err)
+		}
+		if !changed {
+			return 0, nil
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, ""), tenantKey); err != nil {
+			return 0, fmt.Errorf("refresh the conversations' business time: %w", err)
+		}
+		return 0, nil // derived rows, as refreshStagedBusiness's
+	}
+}
+
+// then runs a batch's after steps in order.
+func then(steps ...func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+		var n int64
+		for _, s := range steps {
+			m, err := s(ctx, tx, tenantKey)
+			n += m
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
 	}
 }

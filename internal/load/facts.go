@@ -91,7 +91,7 @@ var conversations = &table[conversationRow]{
 		{"date_key", "integer", func(r conversationRow) any { return r.Date.Key() }},
 	},
 	day:   func(r conversationRow) civil.Date { return r.Date },
-	after: repairConversationAgents,
+	after: then(repairConversationAgents, refreshStagedBusiness),
 }
 
 // ConversationBatch upserts the conversations of the local days [from, to).
@@ -176,7 +176,31 @@ var messages = &table[messageRow]{
 		{"has_url", "boolean", func(r messageRow) any { return r.HasURL }},
 		{"date_key", "integer", func(r messageRow) any { return r.Date.Key() }},
 	},
-	day: func(r messageRow) civil.Date { return r.Date },
+	day:   func(r messageRow) civil.Date { return r.Date },
+	after: refreshAgentSpans,
+}
+
+// refreshAgentSpansSQL keeps engage.agent_conversation_day (when each agent
+// handled each conversation on each local day) for the conversations of
+// the staged messages, writing only spans that changed.
+const refreshAgentSpansSQL = `
+INSERT INTO engage.agent_conversation_day AS a (tenant_key, user_id, date_key, conversation_id, first_at, last_at)
+SELECT m.tenant_key, m.user_id, m.date_key, m.conversation_id, min(m.sent_at), max(m.sent_at)
+FROM engage.fact_message m
+WHERE m.tenant_key = $1 AND NOT m.from_customer AND m.user_id IS NOT NULL
+  AND m.conversation_id IN (SELECT DISTINCT conversation_id FROM stage_fact_message)
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (tenant_key, user_id, date_key, conversation_id) DO UPDATE
+SET first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at, loaded_at = now()
+WHERE (a.first_at, a.last_at) IS DISTINCT FROM (EXCLUDED.first_at, EXCLUDED.last_at)`
+
+// refreshAgentSpans writes derived rows: they are not the stream's, and
+// count in no run's rows written (0).
+func refreshAgentSpans(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+	if _, err := tx.Exec(ctx, refreshAgentSpansSQL, tenantKey); err != nil {
+		return 0, fmt.Errorf("refresh the agents' conversation spans: %w", err)
+	}
+	return 0, nil
 }
 
 // MessageBatch upserts messages of the local days [from, to).

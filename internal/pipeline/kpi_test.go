@@ -10,6 +10,8 @@ import (
 	"github.com/engage-etl/engage-etl/internal/catalog"
 	"github.com/engage-etl/engage-etl/internal/civil"
 	"github.com/engage-etl/engage-etl/internal/engagesim"
+	"github.com/engage-etl/engage-etl/internal/load"
+	"github.com/engage-etl/engage-etl/internal/transform"
 )
 
 // The KPI world: Vienna around the spring change of 2026 (Sunday 29 March,
@@ -236,30 +238,35 @@ WHERE tenant_id = $1 AND basis = 'business' GROUP BY 1, 2`, f.tenant.ID)
 	})
 
 	t.Run("backlog at midnight", func(t *testing.T) {
-		want := map[string]int{}
+		want := map[string][2]int{} // open at midnight, of them started before the day
 		for d := from; d.Before(today); d = d.AddDays(1) {
-			midnight := d.AddDays(1).Start(loc)
+			dayStart, midnight := d.Start(loc), d.AddDays(1).Start(loc)
+			var v [2]int // a day with none is a row too
 			for _, w := range world {
 				if w.Start.Before(midnight) && (w.End.IsZero() || !w.End.Before(midnight)) {
-					want[d.String()]++
+					v[0]++
+					if w.Start.Before(dayStart) {
+						v[1]++
+					}
 				}
 			}
+			want[d.String()] = v
 		}
-		rows, err := pool.Query(ctx, `SELECT day::text, open_conversations::int FROM bi.backlog WHERE tenant_id = $1 AND day >= $2 AND day < $3`,
+		rows, err := pool.Query(ctx, `SELECT day::text, open_conversations::int, open_since_before::int FROM bi.backlog WHERE tenant_id = $1 AND day >= $2 AND day < $3`,
 			f.tenant.ID, from.String(), today.String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]int{}
+		got := map[string][2]int{}
 		for rows.Next() {
 			var day string
-			var n int
-			if err := rows.Scan(&day, &n); err != nil {
+			var v [2]int
+			if err := rows.Scan(&day, &v[0], &v[1]); err != nil {
 				t.Fatal(err)
 			}
-			got[day] = n
+			got[day] = v
 		}
-		compareMaps(t, "conversations open at the end of the day", got, want)
+		compareMaps(t, "conversations open at the end of the day, and of them started before it", got, want)
 	})
 
 	t.Run("agent utilization", func(t *testing.T) {
@@ -267,8 +274,20 @@ WHERE tenant_id = $1 AND basis = 'business' GROUP BY 1, 2`, f.tenant.ID)
 		want := map[key][2]float64{}
 		byAgent := map[string][][2]time.Time{}
 		for _, w := range world {
-			for a, h := range w.Handled {
-				byAgent[a] = append(byAgent[a], h)
+			for a, times := range w.AgentMessages {
+				spans := map[civil.Date][2]time.Time{} // first and last message of each local day
+				for _, at := range times {
+					d := civil.Of(at, loc)
+					sp, ok := spans[d]
+					if !ok {
+						sp[0] = at
+					}
+					sp[1] = at
+					spans[d] = sp
+				}
+				for _, sp := range spans {
+					byAgent[a] = append(byAgent[a], sp)
+				}
 			}
 		}
 		rows, err := pool.Query(ctx, `SELECT agent_email, day::text, online_seconds::float8, in_conversation_seconds::float8 FROM bi.agent_utilization
@@ -321,6 +340,85 @@ WHERE tenant_id = $1 AND day > $2 AND day < $3`, f.tenant.ID, from.String(), tod
 			}
 		}
 	})
+}
+
+// TestChangedSLARulesReachEveryConversation: a commit of SLA rules that
+// changes what a rule counts in (here the live channels' opening hours
+// dropped: around the clock) refreshes the business figures of every
+// conversation of the tenant, which the load keeps
+// (engage.conversation_business); the same rules committed again write
+// nothing.
+func TestChangedSLARulesReachEveryConversation(t *testing.T) {
+	t.Parallel() // a database of its own (testdb)
+	ctx := context.Background()
+	f := newFixture(t, engagesim.Faults{}, kpiWorld)
+	if res := f.sync(t, catalog.All()); !res.OK() {
+		t.Fatalf("sync failed:\n%s", failures(res))
+	}
+	pool := f.store.Pool()
+	differ := func() (int, int) {
+		var answered, differing int
+		if err := pool.QueryRow(ctx, `SELECT count(first_response_seconds)::int, count(*) FILTER (WHERE first_response_business_seconds <> first_response_seconds)::int
+FROM bi.conversation_response_times WHERE sla_rule = 'Live channels'`).Scan(&answered, &differing); err != nil {
+			t.Fatal(err)
+		}
+		return answered, differing
+	}
+	answered, differing := differ()
+	if answered == 0 || differing == 0 {
+		t.Fatalf("live channels: %d answered, %d with business time other than calendar time: the test proves nothing", answered, differing)
+	}
+	rows, err := pool.Query(ctx, `SELECT sla_rule_id, position, name, active, team_ids, channels, opening_hours_id, first_response_seconds::bigint, response_seconds::bigint, watchdog_enabled
+FROM engage.dim_sla_rule WHERE listed ORDER BY position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []transform.SLARuleRow
+	for rows.Next() {
+		var r transform.SLARuleRow
+		if err := rows.Scan(&r.ID, &r.Position, &r.Name, &r.Active, &r.TeamIDs, &r.Channels, &r.OpeningHoursID, &r.FirstResponseSeconds, &r.ResponseSeconds, &r.Watchdog); err != nil {
+			t.Fatal(err)
+		}
+		if r.Name == "Live channels" {
+			r.OpeningHoursID = nil
+		}
+		rules = append(rules, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := f.store.EnsureTenant(ctx, f.tenant.ID, f.tenant.Timezone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := civil.Of(kpiNow, f.tenant.Location)
+	var mark time.Time
+	refreshed := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*)::int FROM engage.conversation_business WHERE loaded_at > $1`, mark).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	commit := func() int64 {
+		n, err := f.store.CommitWindow(ctx, load.WindowCommit{TenantKey: tk, TenantID: f.tenant.ID, Stream: "sla_rules",
+			Batch: load.SLARuleBatch(today, rules), Rows: len(rules)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	mark = time.Now()
+	if n := commit(); n != 1 || refreshed() < differing {
+		t.Errorf("the changed rules wrote %d rows and refreshed %d conversations: want the rule, and the %d whose business time changed", n, refreshed(), differing)
+	}
+	if a, d := differ(); a != answered || d != 0 {
+		t.Errorf("after the rule counts around the clock: %d of %d answered still differ from calendar time, want none", d, a)
+	}
+	mark = time.Now()
+	if n := commit(); n != 0 || refreshed() != 0 {
+		t.Errorf("the same rules committed again wrote %d rows and refreshed %d conversations, want none", n, refreshed())
+	}
 }
 
 func deref[T any](p *T) any {
