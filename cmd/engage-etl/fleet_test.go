@@ -77,9 +77,12 @@ func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWrit
 // joins a sixth of the way (and must take a share); the first is SIGKILLed
 // a third of the way. The API must see each tenant's
 // rate from all of them together (429s at most 1 % of requests), each
-// tenant must load in at most 1.25 times what its requests take at its
-// rate, and the killed daemon's streams must be taken over within a
-// minute.
+// tenant must load in at most 1.5 times what its requests take at its
+// rate (a tenant waiting on another's budget, or on a daemon that never
+// takes its streams over, takes twice that or more; the idle seconds until
+// a killed daemon's streams are taken over, and the race detector with
+// every package's tests on two cores, took one tenant to 1.31 in CI), and
+// the killed daemon's streams must be taken over within a minute.
 func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three daemons as child processes at the API's pace: make test runs it, make test-short does not")
@@ -218,8 +221,8 @@ func TestAFleetSharesEachTenantsBudgetAndTakesOverAKilledDaemon(t *testing.T) {
 		took := tr.last.Sub(tr.first)
 		need := time.Duration(float64(tr.requests-tr.refused) / rate * float64(time.Second))
 		spread = append(spread, fmt.Sprintf("%s %d requests in %.1fs (%.2f× %.1fs)", tc.ID, tr.requests, took.Seconds(), took.Seconds()/need.Seconds(), need.Seconds()))
-		if took > need*5/4 {
-			t.Errorf("%s loaded in %v, more than 1.25 × the %v its %d requests take at %d/s", tc.ID, took.Round(time.Millisecond), need.Round(time.Millisecond), tr.requests-tr.refused, rate)
+		if took > need*3/2 {
+			t.Errorf("%s loaded in %v, more than 1.5 × the %v its %d requests take at %d/s", tc.ID, took.Round(time.Millisecond), need.Round(time.Millisecond), tr.requests-tr.refused, rate)
 		}
 	}
 	if refused*100 > total {
