@@ -186,9 +186,13 @@ type ConversationKPI struct {
 	// opening hours (all of it without hours), -1 while unanswered.
 	FirstResponse         time.Duration
 	BusinessFirstResponse time.Duration
-	Rule                  string // the SLA rule it falls under; "" none
-	Target                time.Duration
-	Agents                []string // e-mails of the agents who wrote, in order
+	// BusinessAvgResponse is the mean, over the agent messages that
+	// answered the customer, of the business time from the first of the
+	// customer's unanswered messages to the answer; -1 without answers.
+	BusinessAvgResponse time.Duration
+	Rule                string // the SLA rule it falls under; "" none
+	Target              time.Duration
+	Agents              []string // e-mails of the agents who wrote, in order
 	// AgentMessages are, per agent who wrote, the times of their messages.
 	AgentMessages map[string][]time.Time
 }
@@ -210,7 +214,7 @@ func (s *Server) ConversationKPIs(tenantID string, from, to civil.Date) ([]Conve
 		}
 		v := t.view(c, now)
 		k := ConversationKPI{ID: c.id, Channel: channels[c.channel], TeamID: t.teams[c.team].id, Day: civil.Of(c.start, t.loc),
-			Start: c.start, End: v.end, FirstResponse: v.firstResponse, BusinessFirstResponse: -1}
+			Start: c.start, End: v.end, FirstResponse: v.firstResponse, BusinessFirstResponse: -1, BusinessAvgResponse: -1}
 		for _, a := range v.agents {
 			k.Agents = append(k.Agents, t.agents[a].email)
 		}
@@ -228,11 +232,32 @@ func (s *Server) ConversationKPIs(tenantID string, from, to civil.Date) ([]Conve
 				break
 			}
 		}
-		if v.firstResponse >= 0 {
-			k.BusinessFirstResponse = v.firstResponse
-			if hours >= 0 {
-				k.BusinessFirstResponse = t.openingHours[hours].within(c.start, c.start.Add(v.firstResponse), t.loc)
+		business := func(a, b time.Time) time.Duration {
+			if hours < 0 {
+				return b.Sub(a)
 			}
+			return t.openingHours[hours].within(a, b, t.loc)
+		}
+		if v.firstResponse >= 0 {
+			k.BusinessFirstResponse = business(c.start, c.start.Add(v.firstResponse))
+		}
+		var waiting time.Time
+		var sum time.Duration
+		replies := 0
+		for _, m := range v.visible {
+			switch {
+			case m.fromCustomer && waiting.IsZero():
+				waiting = m.at
+			case !m.fromCustomer && !waiting.IsZero():
+				sum += business(waiting, m.at)
+				replies++
+				waiting = time.Time{}
+			case !m.fromCustomer:
+				waiting = time.Time{}
+			}
+		}
+		if replies > 0 {
+			k.BusinessAvgResponse = sum / time.Duration(replies)
 		}
 		out = append(out, k)
 	}

@@ -51,11 +51,12 @@ func TestKPIViewsAgreeWithTheSimulatorsWorld(t *testing.T) {
 
 	t.Run("per conversation", func(t *testing.T) {
 		type got struct {
-			calendar, business *float64
-			rule               *string
-			within             *bool
+			calendar, business, avgBusiness *float64
+			rule                            *string
+			within                          *bool
 		}
-		rows, err := pool.Query(ctx, `SELECT conversation_id, first_response_seconds::float8, first_response_business_seconds::float8, sla_rule, first_response_within_target
+		rows, err := pool.Query(ctx, `SELECT conversation_id, first_response_seconds::float8, first_response_business_seconds::float8, avg_response_business_seconds::float8,
+       sla_rule, first_response_within_target
 FROM bi.conversation_response_times WHERE tenant_id = $1`, f.tenant.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +65,7 @@ FROM bi.conversation_response_times WHERE tenant_id = $1`, f.tenant.ID)
 		for rows.Next() {
 			var id string
 			var g got
-			if err := rows.Scan(&id, &g.calendar, &g.business, &g.rule, &g.within); err != nil {
+			if err := rows.Scan(&id, &g.calendar, &g.business, &g.avgBusiness, &g.rule, &g.within); err != nil {
 				t.Fatal(err)
 			}
 			views[id] = g
@@ -81,6 +82,10 @@ FROM bi.conversation_response_times WHERE tenant_id = $1`, f.tenant.ID)
 			if !ok {
 				t.Errorf("conversation %s of %s is not in the view", w.ID, w.Day)
 				continue
+			}
+			if w.BusinessAvgResponse < 0 && g.avgBusiness != nil ||
+				w.BusinessAvgResponse >= 0 && (g.avgBusiness == nil || math.Abs(*g.avgBusiness-w.BusinessAvgResponse.Seconds()) > 0.001) {
+				t.Errorf("%s: mean business response %v s, the world %v s", w.ID, deref(g.avgBusiness), w.BusinessAvgResponse.Seconds())
 			}
 			if w.FirstResponse < 0 {
 				if g.business != nil || g.within != nil {
