@@ -87,24 +87,6 @@ RETURNS numeric LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION engage.business_seconds(jsonb, date[], text, timestamptz, timestamptz) IS 'Seconds of [t0, t1) within the weekly opening hours (dim_opening_hours.slots) in the zone, holidays excluded; daylight saving time included.';
 
--- The rule and opening hours each conversation falls under.
-CREATE VIEW engage.conversation_sla AS
-SELECT c.tenant_key, c.conversation_id, r.sla_rule_key, COALESCE(oh.opening_hours_key, 0) AS opening_hours_key
-FROM engage.fact_conversation c
-JOIN engage.dim_team tm ON tm.team_key = c.team_key
-LEFT JOIN LATERAL (
-    SELECT r.* FROM engage.dim_sla_rule r
-    WHERE r.tenant_key = c.tenant_key AND r.active AND r.listed
-      AND (cardinality(r.team_ids) = 0 OR tm.team_id = ANY (r.team_ids))
-      AND (cardinality(r.channels) = 0 OR c.channel = ANY (r.channels))
-    ORDER BY r.position LIMIT 1
-) r ON true
-LEFT JOIN engage.dim_opening_hours oh ON oh.tenant_key = c.tenant_key AND oh.opening_hours_id = r.opening_hours_id AND oh.listed;
-COMMENT ON COLUMN engage.conversation_sla.tenant_key IS 'Tenant (dim_tenant).';
-COMMENT ON COLUMN engage.conversation_sla.conversation_id IS 'Conversation (fact_conversation).';
-COMMENT ON COLUMN engage.conversation_sla.sla_rule_key IS 'The SLA rule it falls under (dim_sla_rule); NULL: none.';
-COMMENT ON COLUMN engage.conversation_sla.opening_hours_key IS 'The opening hours its business time counts in (dim_opening_hours; 0: always open).';
-COMMENT ON VIEW engage.conversation_sla IS 'The SLA rule (the first active one that matches) and the opening hours each conversation falls under; opening_hours_key 0 (always open) without either.';
 
 -- Each conversation's business first response, kept by the load: a
 -- dashboard's question over 90 days would otherwise count business time
@@ -113,14 +95,23 @@ COMMENT ON VIEW engage.conversation_sla IS 'The SLA rule (the first active one t
 -- rules' commits every row of the tenant when one of them changed
 -- (load.ConversationBatch, OpeningHoursBatch, SLARuleBatch).
 CREATE VIEW engage.conversation_business_now AS
-SELECT c.tenant_key, c.conversation_id, s.sla_rule_key, s.opening_hours_key,
-       engage.business_seconds(oh.slots, oh.holidays, t.timezone, c.started_at,
+SELECT c.tenant_key, c.conversation_id, r.sla_rule_key, COALESCE(oh.opening_hours_key, 0) AS opening_hours_key,
+       engage.business_seconds(COALESCE(oh.slots, always.slots), COALESCE(oh.holidays, always.holidays), t.timezone, c.started_at,
            c.started_at + c.first_response_ms * interval '1 millisecond') AS first_response_business_seconds
 FROM engage.fact_conversation c
 JOIN engage.dim_tenant t ON t.tenant_key = c.tenant_key
-JOIN engage.conversation_sla s ON s.tenant_key = c.tenant_key AND s.conversation_id = c.conversation_id
-JOIN engage.dim_opening_hours oh ON oh.opening_hours_key = s.opening_hours_key;
-COMMENT ON VIEW engage.conversation_business_now IS 'What engage.conversation_business holds, computed now.';
+JOIN engage.dim_team tm ON tm.team_key = c.team_key
+CROSS JOIN (SELECT slots, holidays FROM engage.dim_opening_hours WHERE opening_hours_key = 0) always
+-- The first active rule, in the API's order, whose teams and channels it matches.
+LEFT JOIN LATERAL (
+    SELECT r.sla_rule_key, r.opening_hours_id FROM engage.dim_sla_rule r
+    WHERE r.tenant_key = c.tenant_key AND r.active AND r.listed
+      AND (cardinality(r.team_ids) = 0 OR tm.team_id = ANY (r.team_ids))
+      AND (cardinality(r.channels) = 0 OR c.channel = ANY (r.channels))
+    ORDER BY r.position LIMIT 1
+) r ON true
+LEFT JOIN engage.dim_opening_hours oh ON oh.tenant_key = c.tenant_key AND oh.opening_hours_id = r.opening_hours_id AND oh.listed;
+COMMENT ON VIEW engage.conversation_business_now IS 'What engage.conversation_business holds, computed now: the SLA rule each conversation falls under (the first active one, by position, whose teams and channels it matches), the opening hours its business time counts in (0, always open, without), and its business first response.';
 COMMENT ON COLUMN engage.conversation_business_now.tenant_key IS 'Tenant (dim_tenant).';
 COMMENT ON COLUMN engage.conversation_business_now.conversation_id IS 'Conversation (fact_conversation).';
 COMMENT ON COLUMN engage.conversation_business_now.sla_rule_key IS 'SLA rule (dim_sla_rule); NULL: none.';

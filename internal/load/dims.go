@@ -315,8 +315,7 @@ WHERE d.tenant_key = $1 AND d.listed AND NOT EXISTS (SELECT 1 FROM `+stage+` s W
 const refreshBusinessSQL = `
 INSERT INTO engage.conversation_business AS b (tenant_key, conversation_id, sla_rule_key, opening_hours_key, first_response_business_seconds)
 SELECT n.tenant_key, n.conversation_id, n.sla_rule_key, n.opening_hours_key, n.first_response_business_seconds
-FROM engage.conversation_business_now n
-WHERE n.tenant_key = $1 %s
+FROM %s
 ON CONFLICT (tenant_key, conversation_id) DO UPDATE
 SET sla_rule_key = EXCLUDED.sla_rule_key, opening_hours_key = EXCLUDED.opening_hours_key,
     first_response_business_seconds = EXCLUDED.first_response_business_seconds, loaded_at = now()
@@ -326,7 +325,12 @@ WHERE (b.sla_rule_key, b.opening_hours_key, b.first_response_business_seconds)
 // refreshStagedBusiness refreshes the staged conversations' rows. They are
 // derived, not the stream's rows: they count in no run's rows written.
 func refreshStagedBusiness(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
-	if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, "AND n.conversation_id IN (SELECT conversation_id FROM stage_fact_conversation)"), tenantKey); err != nil {
+	// The staged ids drive the lookups (one by key each): as a filter on the
+	// view, the planner (knowing nothing of the stage) read every
+	// conversation of the tenant at each commit.
+	from := `(SELECT DISTINCT conversation_id FROM stage_fact_conversation) s
+CROSS JOIN LATERAL (SELECT * FROM engage.conversation_business_now n WHERE n.tenant_key = $1 AND n.conversation_id = s.conversation_id) n`
+	if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, from), tenantKey); err != nil {
 		return 0, fmt.Errorf("refresh the conversations' business time: %w", err)
 	}
 	return 0, nil
@@ -344,7 +348,7 @@ func refreshAllBusiness(table string) func(ctx context.Context, tx pgx.Tx, tenan
 		if !changed {
 			return 0, nil
 		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, ""), tenantKey); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(refreshBusinessSQL, "engage.conversation_business_now n WHERE n.tenant_key = $1"), tenantKey); err != nil {
 			return 0, fmt.Errorf("refresh the conversations' business time: %w", err)
 		}
 		return 0, nil // derived rows, as refreshStagedBusiness's
