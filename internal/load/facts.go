@@ -181,21 +181,21 @@ var messages = &table[messageRow]{
 }
 
 // refreshAgentSpansSQL keeps engage.agent_conversation_day (when each agent
-// handled each conversation on each local day) for the conversations of
-// the staged messages, writing only spans that changed.
+// handled each conversation on each local day) from the staged messages
+// alone: re-reading the conversations' messages from fact_message cost a
+// backfill an index probe per message. A span only widens (LEAST and
+// GREATEST), so a webhook's single message extends its day's span rather
+// than replacing it; only spans that changed are written.
 const refreshAgentSpansSQL = `
 INSERT INTO engage.agent_conversation_day AS a (tenant_key, user_id, date_key, conversation_id, first_at, last_at)
-SELECT m.tenant_key, m.user_id, m.date_key, m.conversation_id, min(m.sent_at), max(m.sent_at)
-FROM engage.fact_message m
-WHERE m.tenant_key = $1 AND NOT m.from_customer AND m.user_id IS NOT NULL
-  AND m.conversation_id IN (SELECT DISTINCT conversation_id FROM stage_fact_message)
-GROUP BY 1, 2, 3, 4
+SELECT $1::integer, s.user_id, s.date_key, s.conversation_id, min(s.sent_at), max(s.sent_at)
+FROM stage_fact_message s
+WHERE NOT s.from_customer AND s.user_id IS NOT NULL AND s.user_id <> ''
+GROUP BY 2, 3, 4
 ON CONFLICT (tenant_key, user_id, date_key, conversation_id) DO UPDATE
-SET first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at, loaded_at = now()
-WHERE (a.first_at, a.last_at) IS DISTINCT FROM (EXCLUDED.first_at, EXCLUDED.last_at)`
+SET first_at = LEAST(a.first_at, EXCLUDED.first_at), last_at = GREATEST(a.last_at, EXCLUDED.last_at), loaded_at = now()
+WHERE EXCLUDED.first_at < a.first_at OR EXCLUDED.last_at > a.last_at`
 
-// refreshAgentSpans writes derived rows: they are not the stream's, and
-// count in no run's rows written (0).
 func refreshAgentSpans(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
 	if _, err := tx.Exec(ctx, refreshAgentSpansSQL, tenantKey); err != nil {
 		return 0, fmt.Errorf("refresh the agents' conversation spans: %w", err)
