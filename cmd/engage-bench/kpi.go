@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -59,9 +58,7 @@ func (b *bench) kpis(ctx context.Context) error {
 		if len(t.runs) != b.o.runs {
 			return fmt.Errorf("%s: psql printed %d timings, want %d", q.view, len(t.runs), b.o.runs)
 		}
-		sorted := append([]time.Duration(nil), t.runs...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-		t.median = sorted[len(sorted)/2]
+		t.median = t.runs[medianIndex(t.runs, func(d time.Duration) time.Duration { return d })]
 		b.res.kpis = append(b.res.kpis, t)
 		b.logf("%s, last 90 days: median %s of %d runs", q.view, t.median.Round(time.Millisecond), b.o.runs)
 	}

@@ -58,9 +58,8 @@ func runMetabase(ctx context.Context, e *env, args []string) error {
 	deadline := time.Now().Add(wait)
 	for {
 		res, err := metabase.Apply(ctx, client, database, comments, opt)
-		var netErr net.Error
-		var opErr *net.OpError
-		if err != nil && (errors.As(err, &opErr) || errors.As(err, &netErr)) && time.Now().Before(deadline) {
+		var netErr net.Error // refused, reset, timed out: Metabase is not up yet
+		if err != nil && errors.As(err, &netErr) && time.Now().Before(deadline) {
 			select { // Metabase is still starting
 			case <-ctx.Done():
 				return ctx.Err()

@@ -39,8 +39,13 @@ type table[R any] struct {
 	fields []field[R]         // the staged columns, in COPY order
 	day    func(R) civil.Date // the local day a row references; nil when none
 	// after runs in the same transaction after the merge (e.g. agent versions).
-	after func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+	after afterStep
 }
+
+// afterStep is work a batch does in its transaction after its merge: rows
+// derived from the merged ones. It returns the rows it wrote that count as
+// the batch's own.
+type afterStep func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
 
 func (t *table[R]) columns() []column {
 	cols := make([]column, len(t.fields))
@@ -81,7 +86,7 @@ type tableBatch struct {
 	row         func(i int) []any
 	dayAt       func(i int) civil.Date // nil when rows name no day
 	first, last civil.Date
-	after       func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)
+	after       afterStep
 }
 
 func (b tableBatch) days() (civil.Date, civil.Date) { return b.first, b.last }

@@ -136,7 +136,7 @@ WHERE a.tenant_key = $1 AND a.user_id = d.user_id AND a.is_current AND a.inferre
 const currentAgents = `SELECT user_id, engage_user_id, email, display_name, role_id FROM engage.dim_agent
 WHERE tenant_key = $1 AND is_current AND NOT inferred AND agent_key <> 0`
 
-func refreshFromCurrent(observed time.Time) func(context.Context, pgx.Tx, int) (int64, error) {
+func refreshFromCurrent(observed time.Time) afterStep {
 	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
 		return refreshAgents(ctx, tx, tenantKey, observed, currentAgents)
 	}
@@ -294,7 +294,7 @@ func SLARuleBatch(day civil.Date, rows []transform.SLARuleRow) Batch {
 
 // unlist marks the tenant's rows of a list's table that the staged answer
 // does not hold as no longer listed.
-func unlist(table, id string) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+func unlist(table, id string) afterStep {
 	stage := "stage_" + strings.TrimPrefix(table, "engage.")
 	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
 		tag, err := tx.Exec(ctx, `UPDATE `+table+` d SET listed = false, loaded_at = now()
@@ -343,7 +343,7 @@ CROSS JOIN LATERAL (SELECT * FROM engage.conversation_business_now n WHERE n.ten
 // refreshAllBusiness refreshes every conversation of the tenant when this
 // transaction changed the table's rows (their loaded_at is the
 // transaction's now()); an unchanged list costs one probe.
-func refreshAllBusiness(table string) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+func refreshAllBusiness(table string) afterStep {
 	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
 		var changed bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_key = $1 AND loaded_at = now())`, tenantKey).Scan(&changed); err != nil {
@@ -360,7 +360,7 @@ func refreshAllBusiness(table string) func(ctx context.Context, tx pgx.Tx, tenan
 }
 
 // then runs a batch's after steps in order.
-func then(steps ...func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error)) func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
+func then(steps ...afterStep) afterStep {
 	return func(ctx context.Context, tx pgx.Tx, tenantKey int) (int64, error) {
 		var n int64
 		for _, s := range steps {

@@ -129,12 +129,9 @@ func OpeningHours(e engage.OpeningHours) (OpeningHoursRow, error) {
 		}
 		r.Slots = append(r.Slots, OpeningSlot{ISODow: dow, Opens: c.From, Closes: c.To})
 	}
-	sort.Slice(r.Slots, func(i, j int) bool {
-		a, b := r.Slots[i], r.Slots[j]
-		return a.ISODow < b.ISODow || a.ISODow == b.ISODow && a.Opens < b.Opens
-	})
+	sortBy(r.Slots, func(s OpeningSlot) string { return fmt.Sprint(s.ISODow, s.Opens) }) // one digit, then HH:MM
 	hs := append([]engage.Holiday(nil), e.Holidays...)
-	sort.Slice(hs, func(i, j int) bool { return hs[i].Date < hs[j].Date })
+	sortBy(hs, func(h engage.Holiday) string { return h.Date })
 	for _, h := range hs {
 		if _, err := time.Parse(time.DateOnly, h.Date); err != nil {
 			return r, fmt.Errorf("opening hours %s: holiday %q is not a date YYYY-MM-DD", e.ID, h.Date)
